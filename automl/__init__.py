@@ -1,0 +1,42 @@
+"""automl: joint algorithm selection and hyperparameter search with honest estimates."""
+
+from automl import registry
+from automl.api import check_space, fit, list_algorithms
+from automl.estimators import AutoMLClassifier, AutoMLRegressor
+from automl.evaluation import metric_names
+from automl.exceptions import (
+    AllTrialsFailedError,
+    AutoMLError,
+    AutoMLWarning,
+    DataValidationError,
+    DroppedColumnWarning,
+    InvalidParameterError,
+    MissingDependencyError,
+    SearchSpaceError,
+    SkippedAlgorithmWarning,
+    TrialFailedWarning,
+    UnknownNameError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AllTrialsFailedError",
+    "AutoMLClassifier",
+    "AutoMLError",
+    "AutoMLRegressor",
+    "AutoMLWarning",
+    "DataValidationError",
+    "DroppedColumnWarning",
+    "InvalidParameterError",
+    "MissingDependencyError",
+    "SearchSpaceError",
+    "SkippedAlgorithmWarning",
+    "TrialFailedWarning",
+    "UnknownNameError",
+    "check_space",
+    "fit",
+    "list_algorithms",
+    "metric_names",
+    "registry",
+]

@@ -1,0 +1,17 @@
+"""MLP: the space samples a depth and one width per layer; the estimator takes a tuple."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from automl.adapters import BuildContext
+
+VIRTUAL_PARAMS: frozenset[str] = frozenset({"n_layers", "units_1", "units_2", "units_3"})
+
+
+def build(estimator_class: type, params: dict[str, Any], context: BuildContext) -> Any:
+    params = dict(params)
+    depth = params.pop("n_layers", 1)
+    widths = [params.pop(f"units_{i}", None) for i in (1, 2, 3)]
+    params["hidden_layer_sizes"] = tuple(int(w) for w in widths[:depth] if w is not None)
+    return estimator_class(**params)

@@ -1,0 +1,89 @@
+"""One-call functions: ``fit`` a model, list the algorithms, check a space file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from automl.data import validate_data
+from automl.estimators import AutoMLClassifier, AutoMLRegressor
+from automl.registry import is_installed, load_registry
+from automl.space.check import check_space
+
+
+def fit(
+    X: Any,
+    y: Any = None,
+    *,
+    target: str | None = None,
+    task: str | None = None,
+    column_kinds: Mapping[str, str] | None = None,
+    groups: Any = None,
+    **settings: Any,
+) -> AutoMLClassifier | AutoMLRegressor:
+    """Search the best pipeline for a table in one call.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like
+        The features, or the whole table when ``target`` names the target column.
+    y : array-like, optional
+        The target, if not a column of X.
+    target : str, optional
+        Name of the target column in X.
+    task : {"binary", "multiclass", "regression"}, optional
+        Override the task inferred from the target.
+    column_kinds : dict, optional
+        Override inferred column kinds, e.g. ``{"zip": "categorical"}``.
+    groups : array-like, optional
+        Group labels for grouped cross-validation.
+    **settings
+        Any parameter of :class:`AutoMLClassifier` (``time_budget``, ``n_trials``,
+        ``metric``, ``cv``, ``strategy``, ``algorithms``, ``random_state``, ...).
+
+    Returns
+    -------
+    AutoMLClassifier or AutoMLRegressor
+        Fitted; ``best_pipeline_``, ``leaderboard_`` and ``best_score_`` hold the result.
+
+    Examples
+    --------
+    >>> import automl
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> df = load_breast_cancer(as_frame=True).frame
+    >>> result = automl.fit(df, target="target", n_trials=4, time_budget=None, cv=3,
+    ...                     random_state=0)
+    >>> result.best_pipeline_.predict(df.drop(columns="target").iloc[:2]).shape
+    (2,)
+    """
+    frame, y_arr, profile = validate_data(X, y, target=target, task=task,
+                                          column_kinds=column_kinds)
+    if profile.task == "regression":
+        estimator: AutoMLClassifier | AutoMLRegressor = AutoMLRegressor(
+            column_kinds=column_kinds, **settings)
+    else:
+        estimator = AutoMLClassifier(task=task, column_kinds=column_kinds, **settings)
+    return estimator._fit_validated(frame, y_arr, profile, groups)
+
+
+def list_algorithms(spaces: tuple[str | Path, ...] = ()) -> pd.DataFrame:
+    """The registry as a table: name, tasks, preprocessing, requirements, installed."""
+    rows = [
+        {
+            "algorithm": spec.name,
+            "tasks": ", ".join(spec.tasks),
+            "preprocessing": spec.preprocessing,
+            "requires": ", ".join(spec.requires),
+            "installed": is_installed(spec),
+            "max_rows": spec.max_rows,
+            "description": spec.description,
+        }
+        for spec in load_registry(spaces).values()
+    ]
+    return pd.DataFrame(rows)
+
+
+__all__ = ["check_space", "fit", "list_algorithms"]

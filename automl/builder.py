@@ -1,0 +1,137 @@
+"""One code path from (algorithm, configuration) to a scikit-learn Pipeline.
+
+The search builds each trial's pipeline here, and the refit replays the best trial's
+parameters through the same function (via ``optuna.trial.FixedTrial``), so what is
+refit is exactly what was scored.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from sklearn.pipeline import Pipeline
+
+from automl.adapters import BuildContext, load_adapter
+from automl.data import DatasetProfile
+from automl.preprocessing import build_preprocessor, categorical_positions, preprocessing_params
+from automl.space.schema import AlgorithmSpec, ParamSpec, task_family
+from automl.exceptions import InvalidParameterError, did_you_mean
+from automl.space.suggest import ALGORITHM_KEY, is_active, opening_config, suggest_config
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An algorithm ready for one task: its spec and every parameter searched for it."""
+
+    spec: AlgorithmSpec
+    params: tuple[ParamSpec, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def opening_config(self) -> dict[str, Any]:
+        return opening_config(self.params)
+
+
+def make_candidate(spec: AlgorithmSpec, task: str) -> Candidate:
+    return Candidate(spec, preprocessing_params(spec.preprocessing) + spec.params_for(task))
+
+
+def estimator_class(spec: AlgorithmSpec, task: str) -> type:
+    """Import the estimator class a space file names for ``task``."""
+    module, _, name = spec.estimators[task_family(task)].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def build_pipeline(
+    candidate: Candidate,
+    config: dict[str, Any],
+    profile: DatasetProfile,
+    random_state: int | None,
+    smoke: bool = False,
+) -> Pipeline:
+    """The pipeline for ``config``: preprocessing for the algorithm, then its estimator.
+
+    ``smoke=True`` applies the space file's ``[smoke]`` values (tiny fits, for tests).
+    """
+    spec = candidate.spec
+    pre_names = {p.name for p in candidate.params if p.target == "preprocessing"}
+    pre_config = {k: v for k, v in config.items() if k in pre_names}
+    est_params = {**spec.fixed, **{k: v for k, v in config.items() if k not in pre_names}}
+    if smoke:
+        est_params.update(spec.smoke)
+    cls = estimator_class(spec, profile.task)
+    if random_state is not None and "random_state" not in est_params and _accepts(cls, "random_state"):
+        est_params["random_state"] = random_state
+    context = BuildContext(
+        task=profile.task,
+        categorical_positions=tuple(categorical_positions(profile, spec.preprocessing)),
+        n_features_out=profile.n_features,
+    )
+    if spec.adapter:
+        estimator = load_adapter(spec.adapter).build(cls, est_params, context)
+    else:
+        estimator = cls(**est_params)
+    preprocessor = build_preprocessor(profile, spec.preprocessing, pre_config, random_state)
+    return Pipeline([("preprocess", preprocessor), ("model", estimator)])
+
+
+def sample_pipeline(
+    trial: optuna.trial.BaseTrial,
+    candidates: dict[str, Candidate],
+    profile: DatasetProfile,
+    random_state: int | None,
+) -> tuple[str, dict[str, Any], Pipeline]:
+    """Let ``trial`` choose the algorithm, then its active parameters; build the pipeline."""
+    algorithm = trial.suggest_categorical(ALGORITHM_KEY, list(candidates))
+    candidate = candidates[algorithm]
+    config = suggest_config(trial, algorithm, candidate.params)
+    return algorithm, config, build_pipeline(candidate, config, profile, random_state)
+
+
+def _accepts(cls: type, name: str) -> bool:
+    try:
+        return name in cls().get_params()
+    except TypeError:
+        return False
+
+
+def complete_config(candidate: Candidate, given: dict[str, Any]) -> dict[str, Any]:
+    """A user's (partial) configuration, checked and completed with default values.
+
+    Parameters the user left out take their ``default``; parameters that the given values
+    make inactive are an error, as are unknown names and values outside the space.
+    """
+    known = {p.name: p for p in candidate.params}
+    for name, value in given.items():
+        if name not in known:
+            raise InvalidParameterError(
+                f"Configuration for {candidate.name!r} names {name!r}, which is not in its "
+                f"space.{did_you_mean(name, known)} Parameters: {sorted(known)}."
+            )
+        if not known[name].contains(value):
+            raise InvalidParameterError(
+                f"Configuration for {candidate.name!r}: {name}={value!r} is outside the space "
+                f"({_describe(known[name])})."
+            )
+    config: dict[str, Any] = {}
+    for p in candidate.params:
+        if is_active(p, config):
+            config[p.name] = given.get(p.name, p.default)
+    inactive = sorted(set(given) - set(config))
+    if inactive:
+        raise InvalidParameterError(
+            f"Configuration for {candidate.name!r}: {inactive} do not apply with the other "
+            f"values given (see their 'when' conditions in {candidate.spec.source})."
+        )
+    return config
+
+
+def _describe(p: ParamSpec) -> str:
+    if p.type == "categorical":
+        return f"choices {list(p.choices)}"
+    return f"{p.type} in [{p.low}, {p.high}]"

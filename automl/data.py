@@ -1,0 +1,300 @@
+"""Validation at the door, and the profile of a data set that the rest of the engine reads.
+
+Decisions a user should know about (also in the README):
+
+- ``X`` may be a pandas DataFrame or anything ``numpy.asarray`` accepts (columns are then
+  named ``x0, x1, ...`` and the fitted pipeline selects them by position).
+- Columns of dtype object, string, category or bool are categorical; the rest are numeric.
+  ``column_kinds={"zip": "categorical"}`` overrides the guess.
+- Missing values are allowed in features, never in the target.
+- A feature column that is entirely missing, or holds a single value, carries no
+  information: it is dropped with a :class:`DroppedColumnWarning` naming it (the fitted
+  pipeline still accepts it at predict time and ignores it).
+- The task is inferred from the target: non-numeric or two distinct values is
+  classification; numbers with more than 20 distinct values, or with fractions, is
+  regression; integers with 3 to 20 distinct values are multiclass. ``task=`` overrides it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.exceptions import DataValidationError, DroppedColumnWarning, did_you_mean
+
+logger = logging.getLogger("automl.data")
+
+TASKS = ("binary", "multiclass", "regression")
+COLUMN_KINDS = ("numeric", "categorical")
+MAX_CLASSES_FROM_INTEGERS = 20
+
+
+@dataclass(frozen=True)
+class DatasetProfile:
+    """What the engine knows about a validated data set."""
+
+    task: str
+    n_rows: int
+    columns: tuple[str, ...]
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    dropped: tuple[str, ...] = ()
+    classes: tuple[Any, ...] = ()
+    n_missing: int = 0
+    positional: bool = False
+    target_name: str | None = None
+    category_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.numeric) + len(self.categorical)
+
+    def selector(self, names: tuple[str, ...]) -> list[str] | list[int]:
+        """How the pipeline selects ``names``: by name, or by position for array input."""
+        if self.positional:
+            return [self.columns.index(n) for n in names]
+        return list(names)
+
+
+def validate_data(
+    X: Any,
+    y: Any = None,
+    *,
+    target: str | None = None,
+    task: str | None = None,
+    column_kinds: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, DatasetProfile]:
+    """Check ``X`` and ``y`` and profile them.
+
+    Returns the features as a DataFrame (all columns, dropped ones included, so positions
+    match the user's data), the target as an array, and the :class:`DatasetProfile`.
+    """
+    frame, positional = _as_frame(X)
+    _check_columns(frame)
+    if target is not None:
+        if y is not None:
+            raise DataValidationError("Pass either y or target=, not both.")
+        if target not in frame.columns:
+            raise DataValidationError(
+                f"The target column {target!r} is not in the data."
+                f"{did_you_mean(target, map(str, frame.columns))} "
+                f"Columns are: {_preview(frame.columns)}."
+            )
+        y = frame[target]
+        frame = frame.drop(columns=[target])
+    elif y is None:
+        raise DataValidationError("No target: pass y, or target='<column name>'.")
+    target_name = target if target is not None else getattr(y, "name", None)
+    y_arr = _as_target(y, len(frame))
+    if frame.shape[0] == 0:
+        raise DataValidationError("The data has no rows; at least a few dozen are needed.")
+    if frame.shape[1] == 0:
+        raise DataValidationError("The data has no feature columns (only the target).")
+
+    kinds = _column_kinds(frame, column_kinds)
+    _check_infinite(frame, kinds)
+    _check_mixed_types(frame, kinds)
+    task = _infer_task(y_arr, task)
+    classes = _check_target(y_arr, task)
+    dropped = _uninformative_columns(frame)
+    if dropped:
+        warnings.warn(
+            f"Dropped {len(dropped)} column(s) that carry no information (entirely missing or "
+            f"a single value): {_preview(dropped)}. They are ignored at predict time.",
+            DroppedColumnWarning,
+            stacklevel=3,
+        )
+    kept = [c for c in frame.columns if c not in set(dropped)]
+    if not kept:
+        raise DataValidationError(
+            "Every feature column is entirely missing or constant; there is nothing to learn from."
+        )
+    numeric = tuple(c for c in kept if kinds[c] == "numeric")
+    categorical = tuple(c for c in kept if kinds[c] == "categorical")
+    profile = DatasetProfile(
+        task=task,
+        n_rows=len(frame),
+        columns=tuple(frame.columns),
+        numeric=numeric,
+        categorical=categorical,
+        dropped=tuple(dropped),
+        classes=classes,
+        n_missing=int(frame[kept].isna().sum().sum()),
+        positional=positional,
+        target_name=None if target_name is None else str(target_name),
+        category_counts={c: int(frame[c].nunique(dropna=True)) for c in categorical},
+    )
+    return frame, y_arr, profile
+
+
+def _as_frame(X: Any) -> tuple[pd.DataFrame, bool]:
+    if isinstance(X, pd.DataFrame):
+        return X, False
+    if X is None:
+        raise DataValidationError("X is None; pass a pandas DataFrame or a 2-D array.")
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise DataValidationError(
+            f"X must be 2-D (rows x columns); got an array with {array.ndim} dimension(s) "
+            f"of shape {array.shape}. Reshape a single feature with X.reshape(-1, 1)."
+        )
+    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])]), True
+
+
+def _check_columns(frame: pd.DataFrame) -> None:
+    names = pd.Index(frame.columns)
+    duplicated = names[names.duplicated()].unique().tolist()
+    if duplicated:
+        raise DataValidationError(
+            f"Duplicate column names: {_preview(duplicated)}. Every column needs a unique name; "
+            "rename or drop the duplicates."
+        )
+    not_str = [c for c in names if not isinstance(c, str)]
+    if not_str:
+        raise DataValidationError(
+            f"Column names must be strings; got {_preview(not_str)}. "
+            "Rename them, e.g. df.columns = df.columns.astype(str)."
+        )
+
+
+def _as_target(y: Any, n_rows: int) -> np.ndarray:
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise DataValidationError(f"y must be one column; got a DataFrame with {y.shape[1]}.")
+        y = y.iloc[:, 0]
+    y_arr = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
+    if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+        y_arr = y_arr.ravel()
+    if y_arr.ndim != 1:
+        raise DataValidationError(f"y must be 1-D; got shape {y_arr.shape}.")
+    if len(y_arr) != n_rows:
+        raise DataValidationError(
+            f"X and y have different lengths: X has {n_rows} rows, y has {len(y_arr)}. "
+            "They must describe the same rows."
+        )
+    missing = pd.isna(y_arr)
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise DataValidationError(
+            f"The target has {int(missing.sum())} missing value(s) (first at row {first}). "
+            "Drop those rows before fitting: a model cannot learn from an unknown answer."
+        )
+    return y_arr
+
+
+def _column_kinds(frame: pd.DataFrame, overrides: Mapping[str, str] | None) -> dict[str, str]:
+    kinds = {c: _guess_kind(frame[c]) for c in frame.columns}
+    for column, kind in (overrides or {}).items():
+        if column not in kinds:
+            raise DataValidationError(
+                f"column_kinds names {column!r}, which is not a feature column."
+                f"{did_you_mean(column, kinds)}"
+            )
+        if kind not in COLUMN_KINDS:
+            raise DataValidationError(
+                f"column_kinds[{column!r}] must be one of {list(COLUMN_KINDS)}; got {kind!r}."
+            )
+        if kind == "numeric" and kinds[column] == "categorical":
+            converted = pd.to_numeric(frame[column], errors="coerce")
+            if converted.isna().sum() > frame[column].isna().sum():
+                raise DataValidationError(
+                    f"column_kinds[{column!r}] = 'numeric', but the column holds values that are "
+                    "not numbers. Convert them first, or leave the column categorical."
+                )
+        kinds[column] = kind
+    return kinds
+
+
+def _guess_kind(column: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+        return "categorical"
+    return "numeric"
+
+
+def _check_infinite(frame: pd.DataFrame, kinds: dict[str, str]) -> None:
+    for column in frame.columns:
+        if kinds[column] != "numeric" or not pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+        bad = np.isinf(values)
+        if bad.any():
+            raise DataValidationError(
+                f"Column {column!r} holds {int(bad.sum())} infinite value(s) (first at row "
+                f"{int(np.flatnonzero(bad)[0])}). Replace them with NaN (treated as missing) or "
+                "a finite number."
+            )
+
+
+def _check_mixed_types(frame: pd.DataFrame, kinds: dict[str, str]) -> None:
+    for column in frame.columns:
+        if kinds[column] != "categorical" or frame[column].dtype != object:
+            continue
+        types = {type(v).__name__ for v in frame[column].dropna()}
+        if len(types) > 1:
+            raise DataValidationError(
+                f"Column {column!r} mixes value types {sorted(types)}; a categorical column must "
+                f"hold one type. Convert it, e.g. df[{column!r}] = df[{column!r}].astype(str)."
+            )
+
+
+def _infer_task(y: np.ndarray, task: str | None) -> str:
+    if task is not None:
+        if task not in TASKS:
+            raise DataValidationError(
+                f"task must be one of {list(TASKS)}; got {task!r}.{did_you_mean(task, TASKS)}"
+            )
+        if task == "regression" and not _is_numeric(y):
+            raise DataValidationError(
+                f"task='regression' needs a numeric target; the target holds values such as "
+                f"{_preview(pd.unique(y)[:3])}. Use task='binary' or 'multiclass', or convert it."
+            )
+        return task
+    n_unique = len(pd.unique(y))
+    if not _is_numeric(y) or n_unique <= 2:
+        return "binary" if n_unique <= 2 else "multiclass"
+    values = y.astype(float)
+    if np.all(np.mod(values, 1) == 0) and n_unique <= MAX_CLASSES_FROM_INTEGERS:
+        logger.info("Target holds %d distinct integers: treated as multiclass "
+                    "(pass task='regression' to override).", n_unique)
+        return "multiclass"
+    return "regression"
+
+
+def _is_numeric(y: np.ndarray) -> bool:
+    return pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+
+
+def _check_target(y: np.ndarray, task: str) -> tuple[Any, ...]:
+    if task == "regression":
+        values = y.astype(float)
+        if np.isinf(values).any():
+            raise DataValidationError("The target holds infinite values; replace or drop those rows.")
+        if np.ptp(values) == 0:
+            raise DataValidationError(f"The target is constant ({values[0]}); nothing to predict.")
+        return ()
+    classes = tuple(np.unique(y).tolist())
+    if len(classes) < 2:
+        raise DataValidationError(
+            f"The target has a single class ({classes[0]!r}); classification needs at least two."
+        )
+    if task == "binary" and len(classes) > 2:
+        raise DataValidationError(
+            f"task='binary' but the target has {len(classes)} classes; use task='multiclass'."
+        )
+    return classes
+
+
+def _uninformative_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if frame[c].nunique(dropna=True) <= 1]
+
+
+def _preview(values: Any, limit: int = 8) -> str:
+    items = [repr(v) for v in list(values)[:limit]]
+    more = len(list(values)) - limit
+    return ", ".join(items) + (f" and {more} more" if more > 0 else "")

@@ -1,0 +1,321 @@
+"""AutoMLClassifier and AutoMLRegressor: the search as scikit-learn meta-estimators.
+
+``fit`` validates the data, picks the candidate algorithms, runs the joint search on folds
+fixed for the whole search, then refits the best configuration on all rows. The fitted
+estimator delegates ``predict``/``predict_proba`` to ``best_pipeline_``, a plain
+scikit-learn Pipeline that can be saved and used without automl.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from automl.builder import complete_config, make_candidate
+from automl.data import DatasetProfile, validate_data
+from automl.evaluation import dummy_scores, make_splits, resolve_metric
+from automl.exceptions import InvalidParameterError, did_you_mean
+from automl.registry import load_registry, select_candidates
+from automl.report import cv_results, leaderboard
+from automl.search import STRATEGIES, Search, SearchSettings, refit_best
+from automl.space.suggest import from_optuna_params
+
+logger = logging.getLogger("automl")
+
+
+class _AutoMLBase(BaseEstimator):
+    """Shared search logic; use :class:`AutoMLClassifier` or :class:`AutoMLRegressor`."""
+
+    def __init__(
+        self,
+        *,
+        time_budget: float | None = 60.0,
+        n_trials: int | None = None,
+        metric: str | Any = None,
+        cv: int | float | Any = 5,
+        strategy: str = "bayesian",
+        algorithms: Sequence[str] | None = None,
+        spaces: Sequence[str] = (),
+        configurations: Sequence[Mapping[str, Any]] | None = None,
+        column_kinds: Mapping[str, str] | None = None,
+        prune: bool = True,
+        random_state: int | None = None,
+    ) -> None:
+        self.time_budget = time_budget
+        self.n_trials = n_trials
+        self.metric = metric
+        self.cv = cv
+        self.strategy = strategy
+        self.algorithms = algorithms
+        self.spaces = spaces
+        self.configurations = configurations
+        self.column_kinds = column_kinds
+        self.prune = prune
+        self.random_state = random_state
+
+    # -- fit -----------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None, *, target: str | None = None, groups: Any = None):
+        """Search algorithms and hyperparameters, then refit the best on all rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Features; missing values are allowed. With ``target=``, X also holds the target.
+        y : array-like of shape (n_samples,), optional
+            The target, unless ``target`` names a column of X.
+        target : str, optional
+            Name of the target column in X.
+        groups : array-like, optional
+            Group labels for grouped cross-validation (rows of a group stay together).
+
+        Returns
+        -------
+        self
+        """
+        frame, y_arr, profile = validate_data(
+            X, y, target=target, task=self._task_argument(), column_kinds=self.column_kinds)
+        return self._fit_validated(frame, y_arr, profile, groups)
+
+    def _task_argument(self) -> str | None:
+        return "regression"
+
+    def _fit_validated(self, frame: pd.DataFrame, y: np.ndarray, profile: DatasetProfile,
+                       groups: Any = None):
+        self._check_settings(profile)
+        started = time.monotonic()
+        seeds = np.random.SeedSequence(self.random_state).spawn(3)
+        cv_seed, sampler_seed, estimator_seed = (int(s.generate_state(1)[0]) for s in seeds)
+        metric = resolve_metric(self.metric, profile.task)
+        splits = make_splits(self.cv, profile.task, y, groups, random_state=cv_seed)
+        n_train = int(np.mean([len(tr) for tr, _ in splits]))
+        registry = load_registry(self.spaces)
+        specs = select_candidates(registry, profile.task, n_train, self.algorithms)
+        candidates = {s.name: make_candidate(s, profile.task) for s in specs}
+        X = frame.to_numpy() if profile.positional else frame
+        settings = SearchSettings(
+            metric=metric,
+            strategy=self.strategy,
+            n_trials=self.n_trials,
+            time_budget=self.time_budget,
+            configurations=self._user_configurations(candidates),
+            sampler_seed=sampler_seed,
+            estimator_seed=estimator_seed,
+            prune=self.prune,
+        )
+        with _quiet_optuna(), threadpool_limits(limits=1):
+            outcome = Search(candidates, profile, X, y, splits, settings).run()
+            refit_start = time.monotonic()
+            self.best_pipeline_ = refit_best(outcome.study, candidates, profile, X, y,
+                                             estimator_seed)
+        self.refit_time_ = time.monotonic() - refit_start
+        self.fit_time_ = time.monotonic() - started
+        self.search_time_ = outcome.elapsed
+        self.interrupted_ = outcome.interrupted
+        self.study_ = outcome.study
+        self.profile_ = profile
+        self.metric_ = metric.name
+        self.candidates_ = list(candidates)
+        best = outcome.study.best_trial
+        algorithm, params = from_optuna_params(best.params)
+        self.best_algorithm_ = algorithm
+        self.best_params_ = {"algorithm": algorithm, **params}
+        self.best_score_ = float(best.value)
+        self.best_index_ = best.number
+        self.leaderboard_ = leaderboard(outcome.study, metric, len(splits))
+        self.cv_results_ = cv_results(outcome.study, metric, len(splits))
+        self.n_splits_ = len(splits)
+        self.n_trials_ = len(outcome.study.trials)
+        with threadpool_limits(limits=1):
+            self.dummy_score_ = float(np.mean(dummy_scores(X, y, splits, metric, profile.task)))
+        self.n_features_in_ = len(profile.columns)
+        if not profile.positional:
+            self.feature_names_in_ = np.asarray(profile.columns, dtype=object)
+        self._metric = metric
+        if profile.task != "regression":
+            self.classes_ = np.asarray(profile.classes)
+        logger.info("Best: %s with %s %.4g (%d trials, %.1fs).", algorithm, metric.name,
+                    self.best_score_, self.n_trials_, self.fit_time_)
+        return self
+
+    def _check_settings(self, profile: DatasetProfile) -> None:
+        if self.strategy not in STRATEGIES:
+            raise InvalidParameterError(
+                f"The 'strategy' parameter must be one of {list(STRATEGIES)}; got "
+                f"{self.strategy!r}.{did_you_mean(str(self.strategy), STRATEGIES)}")
+        if self.time_budget is not None and not (
+                isinstance(self.time_budget, (int, float)) and self.time_budget > 0):
+            raise InvalidParameterError(f"The 'time_budget' parameter must be a positive number "
+                                        f"of seconds or None; got {self.time_budget!r}.")
+        if self.n_trials is not None and not (
+                isinstance(self.n_trials, (int, np.integer)) and self.n_trials > 0):
+            raise InvalidParameterError(f"The 'n_trials' parameter must be a positive int or "
+                                        f"None; got {self.n_trials!r}.")
+        if self.time_budget is None and self.n_trials is None and self.strategy != "manual":
+            raise InvalidParameterError("Give a time_budget (seconds) or n_trials, or both: "
+                                        "without either the search would never end.")
+        if self.strategy == "manual" and not self.configurations:
+            raise InvalidParameterError("strategy='manual' evaluates only the given "
+                                        "configurations; pass configurations=[{...}].")
+
+    def _user_configurations(self, candidates: dict) -> list[tuple[str, dict[str, Any]]]:
+        out = []
+        for i, given in enumerate(self.configurations or ()):
+            given = dict(given)
+            algorithm = given.pop("algorithm", None)
+            if algorithm not in candidates:
+                raise InvalidParameterError(
+                    f"configurations[{i}] must name an 'algorithm' among the candidates "
+                    f"{sorted(candidates)}; got {algorithm!r}."
+                    f"{did_you_mean(str(algorithm), candidates)}")
+            out.append((algorithm, complete_config(candidates[algorithm], given)))
+        return out
+
+    # -- use -----------------------------------------------------------------------------
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict with the best pipeline."""
+        check_is_fitted(self, "best_pipeline_")
+        return self.best_pipeline_.predict(X)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """The search metric on (X, y), in scikit-learn's "greater is better" sign.
+
+        So ``cross_validate`` and model selection tools rank correctly: a loss such as rmse
+        comes back negated, as scikit-learn's ``neg_root_mean_squared_error`` would.
+        """
+        check_is_fitted(self, "best_pipeline_")
+        return self._metric.to_sklearn(self._metric.score(self.best_pipeline_, X, np.asarray(y)))
+
+
+class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
+    """Search classification algorithms and their hyperparameters jointly.
+
+    Parameters
+    ----------
+    time_budget : float or None, default=60
+        Wall-clock seconds for the search and the final refit. No trial starts that is
+        expected not to finish in time.
+    n_trials : int or None, default=None
+        Maximum number of trials; with ``time_budget=None`` the search is reproducible
+        under ``random_state`` on one core.
+    metric : str or scikit-learn scorer, default=None
+        ``roc_auc`` for binary and ``log_loss`` for multiclass targets when None. See
+        :func:`automl.metric_names`.
+    cv : int, float or splitter, default=5
+        Inner cross-validation: k stratified folds, a holdout fraction, or a splitter.
+    strategy : {"bayesian", "random", "grid", "manual"}, default="bayesian"
+    algorithms : list of str, optional
+        Restrict the search to these algorithms (see :func:`automl.list_algorithms`).
+    spaces : list of paths, optional
+        Extra search space files (TOML), added to or replacing the built-in ones.
+    configurations : list of dict, optional
+        Configurations evaluated first (``{"algorithm": "svm", "C": 10.0}``; missing
+        parameters take their defaults). With ``strategy="manual"``, only these.
+    column_kinds : dict, optional
+        Override the inferred kind of columns: ``{"zip": "categorical"}``.
+    prune : bool, default=True
+        Stop a trial after a fold when its running mean is below the median of earlier trials.
+    random_state : int or None, default=None
+        Seed for folds, sampler and estimators.
+    task : {"binary", "multiclass"} or None, default=None
+        Override the task inferred from the target.
+
+    Attributes
+    ----------
+    best_pipeline_ : sklearn.pipeline.Pipeline
+        The best configuration refit on all rows.
+    best_params_ : dict
+        ``algorithm`` and its parameters (plain names).
+    best_score_ : float
+        Mean inner-CV score of the best trial, in the metric's natural sign.
+    leaderboard_ : pandas.DataFrame
+        One row per trial, best first.
+    cv_results_ : dict
+        The search in ``GridSearchCV.cv_results_`` shape.
+    study_ : optuna.Study
+    classes_ : ndarray
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from automl import AutoMLClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    >>> model = AutoMLClassifier(n_trials=5, time_budget=None, cv=3, random_state=0).fit(X, y)
+    >>> model.predict(X.iloc[:3]).shape
+    (3,)
+    """
+
+    score = _AutoMLBase.score  # the search metric, not the mixin's accuracy
+
+    def __init__(self, *, time_budget: float | None = 60.0, n_trials: int | None = None,
+                 metric: str | Any = None, cv: int | float | Any = 5, strategy: str = "bayesian",
+                 algorithms: Sequence[str] | None = None, spaces: Sequence[str] = (),
+                 configurations: Sequence[Mapping[str, Any]] | None = None,
+                 column_kinds: Mapping[str, str] | None = None, prune: bool = True,
+                 random_state: int | None = None, task: str | None = None) -> None:
+        super().__init__(time_budget=time_budget, n_trials=n_trials, metric=metric, cv=cv,
+                         strategy=strategy, algorithms=algorithms, spaces=spaces,
+                         configurations=configurations, column_kinds=column_kinds, prune=prune,
+                         random_state=random_state)
+        self.task = task
+
+    def _task_argument(self) -> str | None:
+        if self.task not in (None, "binary", "multiclass"):
+            raise InvalidParameterError(f"The 'task' parameter of AutoMLClassifier must be "
+                                        f"'binary', 'multiclass' or None; got {self.task!r}.")
+        return self.task
+
+    def _fit_validated(self, frame, y, profile, groups=None):
+        if profile.task == "regression":
+            raise InvalidParameterError("AutoMLClassifier got a regression task; use "
+                                        "AutoMLRegressor.")
+        return super()._fit_validated(frame, y, profile, groups)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities from the best pipeline, columns in ``classes_`` order."""
+        check_is_fitted(self, "best_pipeline_")
+        return self.best_pipeline_.predict_proba(X)
+
+
+class AutoMLRegressor(RegressorMixin, _AutoMLBase):
+    """Search regression algorithms and their hyperparameters jointly.
+
+    Same parameters and attributes as :class:`AutoMLClassifier` (without ``task`` and
+    ``classes_``); the default metric is ``rmse``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from automl import AutoMLRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = AutoMLRegressor(n_trials=5, time_budget=None, cv=3, random_state=0).fit(X, y)
+    >>> model.predict(X[:3]).shape
+    (3,)
+    """
+
+    score = _AutoMLBase.score  # the search metric, not the mixin's r2
+
+
+# One core per fit: OpenMP learners (HistGradientBoosting, LightGBM, XGBoost) spin-wait for
+# threads, and on a busy 2-core machine a 0.2 s fit was measured at 40-70 s without this limit.
+# Fits are also reproducible on one core.
+
+
+@contextlib.contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """Optuna logs every trial at INFO; inside fit our own logging says what matters."""
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(previous)

@@ -1,0 +1,187 @@
+"""Metrics, cross-validation splits and the dummy baseline.
+
+Scores are reported in the metric's natural sign (an rmse of 3.2 is 3.2, and lower is
+better); scikit-learn scorers, which always return "greater is better", are used underneath.
+Default metrics: ``roc_auc`` for binary, ``log_loss`` for multiclass (it rewards calibrated
+probabilities and every class), ``rmse`` for regression (in the target's own unit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import (
+    GroupKFold,
+    GroupShuffleSplit,
+    KFold,
+    ShuffleSplit,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    StratifiedShuffleSplit,
+)
+
+from automl.exceptions import InvalidParameterError, UnknownNameError, did_you_mean
+
+DEFAULT_METRICS = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
+
+# name -> (scikit-learn scorer name, greater is better, tasks)
+_METRICS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    "roc_auc": ("roc_auc", True, ("binary",)),
+    "roc_auc_ovr": ("roc_auc_ovr", True, ("multiclass",)),
+    "log_loss": ("neg_log_loss", False, ("binary", "multiclass")),
+    "accuracy": ("accuracy", True, ("binary", "multiclass")),
+    "balanced_accuracy": ("balanced_accuracy", True, ("binary", "multiclass")),
+    "f1": ("f1", True, ("binary",)),
+    "f1_macro": ("f1_macro", True, ("binary", "multiclass")),
+    "average_precision": ("average_precision", True, ("binary",)),
+    "rmse": ("neg_root_mean_squared_error", False, ("regression",)),
+    "mse": ("neg_mean_squared_error", False, ("regression",)),
+    "mae": ("neg_mean_absolute_error", False, ("regression",)),
+    "r2": ("r2", True, ("regression",)),
+}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric: its name, the scikit-learn scorer, and which way is better."""
+
+    name: str
+    scorer: Callable[..., float]
+    greater_is_better: bool
+
+    @property
+    def direction(self) -> str:
+        return "maximize" if self.greater_is_better else "minimize"
+
+    def score(self, estimator: Any, X: Any, y: Any) -> float:
+        """The score in the metric's natural sign."""
+        value = float(self.scorer(estimator, X, y))
+        return value if self.greater_is_better else -value
+
+    def to_sklearn(self, value: float) -> float:
+        """A natural-sign value in scikit-learn's "greater is better" convention."""
+        return value if self.greater_is_better else -value
+
+    def better(self, a: float, b: float) -> bool:
+        return a > b if self.greater_is_better else a < b
+
+
+def metric_names(task: str | None = None) -> list[str]:
+    return [n for n, (_, _, tasks) in _METRICS.items() if task is None or task in tasks]
+
+
+def resolve_metric(metric: str | Callable[..., float] | None, task: str) -> Metric:
+    """A metric by name (see :func:`metric_names`), or any scikit-learn scorer object."""
+    if metric is None:
+        metric = DEFAULT_METRICS[task]
+    if callable(metric):
+        # scikit-learn scorers return "greater is better" values by contract.
+        return Metric(getattr(metric, "__name__", repr(metric)), metric, True)
+    if not isinstance(metric, str) or metric not in _METRICS:
+        raise UnknownNameError(
+            f"Unknown metric {metric!r}.{did_you_mean(str(metric), metric_names(task))} "
+            f"Metrics for {task}: {metric_names(task)}, or pass a scikit-learn scorer."
+        )
+    scorer_name, greater, tasks = _METRICS[metric]
+    if task not in tasks:
+        raise InvalidParameterError(
+            f"The metric {metric!r} does not apply to {task} tasks. "
+            f"Metrics for {task}: {metric_names(task)}."
+        )
+    return Metric(metric, get_scorer(scorer_name), greater)
+
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+def make_splits(
+    cv: Any, task: str, y: np.ndarray, groups: Any = None, random_state: int | None = None
+) -> list[Split]:
+    """Materialise the folds once, so every candidate is scored on the same rows.
+
+    ``cv``: an int (k folds, stratified for classification, grouped when ``groups`` is
+    given), a float in (0, 1) (one holdout of that fraction), or a scikit-learn splitter.
+    """
+    classification = task != "regression"
+    n = len(y)
+    X_placeholder = np.zeros((n, 1))
+    if groups is not None:
+        groups = np.asarray(groups)
+        if len(groups) != n:
+            raise InvalidParameterError(
+                f"groups has {len(groups)} entries but the data has {n} rows."
+            )
+    if isinstance(cv, bool) or cv is None:
+        raise InvalidParameterError(f"The 'cv' parameter must be an int >= 2, a float in (0, 1) "
+                                    f"or a scikit-learn splitter; got {cv!r}.")
+    if isinstance(cv, (int, np.integer)):
+        if cv < 2:
+            raise InvalidParameterError(f"The 'cv' parameter must be >= 2 folds; got {cv}. "
+                                        "For a single holdout pass a fraction such as 0.2.")
+        if classification:
+            _check_class_counts(y, int(cv))
+        if groups is not None:
+            splitter = (StratifiedGroupKFold(cv, shuffle=True, random_state=random_state)
+                        if classification else GroupKFold(cv))
+        elif classification:
+            splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+        else:
+            splitter = KFold(cv, shuffle=True, random_state=random_state)
+    elif isinstance(cv, float):
+        if not 0 < cv < 1:
+            raise InvalidParameterError(f"A float 'cv' is the holdout fraction and must be in "
+                                        f"(0, 1); got {cv}.")
+        if groups is not None:
+            splitter = GroupShuffleSplit(1, test_size=cv, random_state=random_state)
+        elif classification:
+            _check_class_counts(y, 2)
+            splitter = StratifiedShuffleSplit(1, test_size=cv, random_state=random_state)
+        else:
+            splitter = ShuffleSplit(1, test_size=cv, random_state=random_state)
+    elif hasattr(cv, "split"):
+        splitter = cv
+    else:
+        raise InvalidParameterError(f"The 'cv' parameter must be an int >= 2, a float in (0, 1) "
+                                    f"or a scikit-learn splitter; got {cv!r}.")
+    splits = [(np.asarray(tr), np.asarray(te))
+              for tr, te in splitter.split(X_placeholder, y, groups)]
+    if not splits:
+        raise InvalidParameterError(f"The splitter {cv!r} produced no folds.")
+    return splits
+
+
+def _check_class_counts(y: np.ndarray, n_splits: int) -> None:
+    values, counts = np.unique(y, return_counts=True)
+    smallest = int(np.argmin(counts))
+    if counts[smallest] < n_splits:
+        raise InvalidParameterError(
+            f"Class {values[smallest]!r} has only {counts[smallest]} row(s), fewer than the "
+            f"{n_splits} folds asked for: stratified folds cannot each hold one. Use fewer "
+            "folds (cv=...), or merge or drop that class."
+        )
+
+
+def dummy_scores(
+    X: Any, y: np.ndarray, splits: list[Split], metric: Metric, task: str
+) -> list[float]:
+    """Fold scores of the dummy model (class prior, or the mean) on the same folds."""
+    dummy = DummyRegressor() if task == "regression" else DummyClassifier(strategy="prior")
+    return fold_scores(dummy, X, y, splits, metric)
+
+
+def fold_scores(estimator: Any, X: Any, y: np.ndarray, splits: list[Split], metric: Metric) -> list[float]:
+    out = []
+    for train, test in splits:
+        fitted = clone(estimator).fit(take_rows(X, train), y[train])
+        out.append(metric.score(fitted, take_rows(X, test), y[test]))
+    return out
+
+
+def take_rows(X: Any, rows: np.ndarray) -> Any:
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]

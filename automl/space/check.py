@@ -1,0 +1,72 @@
+"""Public checks for a space file, the same ones the project's conformance test runs."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+
+from automl.exceptions import SearchSpaceError
+from automl.space.loading import load_space
+from automl.space.schema import AlgorithmSpec
+
+
+def check_space(path: str | Path) -> AlgorithmSpec:
+    """Check a space file: the schema, then that its estimator and parameter names exist.
+
+    Raises :class:`~automl.exceptions.SearchSpaceError` naming the file, the table, the key,
+    the problem and the fix; returns the loaded spec when everything holds.
+
+    Examples
+    --------
+    >>> import automl, pathlib
+    >>> spec = automl.check_space(pathlib.Path(automl.registry.builtin_space_dir(), "knn.toml"))
+    >>> spec.name
+    'knn'
+    """
+    spec = load_space(path)
+    check_names(spec)
+    return spec
+
+
+def check_names(spec: AlgorithmSpec) -> None:
+    """Every estimator imports, and every parameter, fixed and smoke name is the estimator's."""
+    from automl.adapters import load_adapter
+
+    virtual: frozenset[str] = frozenset()
+    if spec.adapter:
+        try:
+            virtual = load_adapter(spec.adapter).VIRTUAL_PARAMS
+        except ModuleNotFoundError:
+            raise SearchSpaceError(f"{spec.source}: adapter {spec.adapter!r} does not exist in "
+                                   "automl/adapters. Remove the key or name an adapter there.") from None
+    for family, path in spec.estimators.items():
+        module, _, name = path.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module), name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.split(".")[0] in spec.requires:
+                continue  # an optional library that is not installed: checked when it is
+            raise SearchSpaceError(f"{spec.source}: [estimator] {family} = {path!r}: module "
+                                   f"{module!r} cannot be imported ({exc}).") from None
+        except AttributeError:
+            raise SearchSpaceError(f"{spec.source}: [estimator] {family} = {path!r}: module "
+                                   f"{module!r} has no {name!r}.") from None
+        accepted = set(cls().get_params())
+        # LightGBM and XGBoost take library options (verbose, tree_method) through **kwargs:
+        # allowed as constants, but tuned parameters must be declared ones so typos fail.
+        takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD
+                           for p in inspect.signature(cls.__init__).parameters.values())
+        for table, names in (
+            ("params", [p.name for p in spec.params if family in p.tasks]),
+            ("fixed", list(spec.fixed)),
+            ("smoke", list(spec.smoke)),
+        ):
+            for pname in names:
+                if pname in accepted or pname in virtual:
+                    continue
+                if not (takes_kwargs and table in ("fixed", "smoke")):
+                    raise SearchSpaceError(
+                        f"{spec.source}: [{table}] {pname!r} is not a parameter of {path} "
+                        f"({family}). Its parameters: {sorted(accepted)}."
+                    )

@@ -1,0 +1,103 @@
+"""The in-memory form of a search space file: what one algorithm is and what may be tuned."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+TASK_FAMILIES = ("classification", "regression")
+PREPROCESSING_KINDS = ("scaled", "ordinal", "native")
+PARAM_TYPES = ("float", "int", "categorical")
+
+Task = Literal["binary", "multiclass", "regression"]
+
+
+def task_family(task: str) -> str:
+    """Map a task (binary, multiclass, regression) to the estimator family it needs."""
+    return "regression" if task == "regression" else "classification"
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One tunable parameter, named as the estimator names it.
+
+    ``when`` maps earlier parameters to the values under which this one is active;
+    ``target`` says whether the value goes to the estimator or to the preprocessing.
+    """
+
+    name: str
+    type: str
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[Any, ...] = ()
+    start: Any = None
+    when: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    levels: tuple[Any, ...] = ()
+    tasks: tuple[str, ...] = TASK_FAMILIES
+    why: str = ""
+    target: Literal["estimator", "preprocessing"] = "estimator"
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` is a value this parameter can take."""
+        if self.type == "categorical":
+            return any(value == c and type(value) is type(c) for c in self.choices)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.type == "int" and not float(value).is_integer():
+            return False
+        return self.low <= value <= self.high
+
+    def grid_levels(self) -> tuple[Any, ...]:
+        """Values a grid search tries: declared ``levels``, else a few spread over the range."""
+        if self.levels:
+            return self.levels
+        if self.type == "categorical":
+            return self.choices
+        if self.log:
+            mid = math.sqrt(self.low * self.high)
+        else:
+            mid = (self.low + self.high) / 2
+        values = [self.low, mid, self.high, self.default]
+        if self.type == "int":
+            values = [int(round(v)) for v in values]
+        return tuple(sorted(set(values)))
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """One algorithm: its estimator per task family, preprocessing, cost and parameters."""
+
+    name: str
+    estimators: dict[str, str]
+    params: tuple[ParamSpec, ...]
+    preprocessing: str = "scaled"
+    fixed: dict[str, Any] = field(default_factory=dict)
+    smoke: dict[str, Any] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    cost: float = 1.0
+    max_rows: int | None = None
+    adapter: str | None = None
+    description: str = ""
+    source: str = ""
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The tasks this algorithm can do."""
+        out: list[str] = []
+        if "classification" in self.estimators:
+            out += ["binary", "multiclass"]
+        if "regression" in self.estimators:
+            out.append("regression")
+        return tuple(out)
+
+    def supports(self, task: str) -> bool:
+        return task_family(task) in self.estimators
+
+    def params_for(self, task: str) -> tuple[ParamSpec, ...]:
+        """The parameters that apply to ``task``, in file order."""
+        family = task_family(task)
+        return tuple(p for p in self.params if family in p.tasks)

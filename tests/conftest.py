@@ -1,0 +1,61 @@
+"""Data factories and shared fixtures. Tests use data shipped with scikit-learn or made here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+
+
+@pytest.fixture
+def seed() -> int:
+    return 0
+
+
+def sample_rows(X: pd.DataFrame, y: pd.Series, n: int, seed: int = 0):
+    """A reproducible, class-balanced-enough subsample keeping tests fast."""
+    rows = np.random.default_rng(seed).permutation(len(X))[:n]
+    return X.iloc[rows].reset_index(drop=True), y.iloc[rows].reset_index(drop=True)
+
+
+@pytest.fixture
+def breast_cancer():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    return sample_rows(X, y, 300)
+
+
+@pytest.fixture
+def wine():
+    return load_wine(return_X_y=True, as_frame=True)
+
+
+@pytest.fixture
+def diabetes():
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    return sample_rows(X, y, 300)
+
+
+def make_mixed_frame(n: int = 240, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Numeric and string columns with missing values; the label depends on both kinds."""
+    rng = np.random.default_rng(seed)
+    colour = rng.choice(["red", "green", "blue", "violet"], size=n)
+    size = rng.normal(size=n)
+    weight = rng.normal(size=n)
+    logit = 2.0 * size + np.where(colour == "red", 2.0, -1.0) + 0.3 * rng.normal(size=n)
+    frame = pd.DataFrame({
+        "size": size,
+        "weight": weight,
+        "colour": pd.Series(colour, dtype=object),
+        "member": rng.choice([True, False], size=n),
+        "city": pd.Series(rng.choice(["a", "b", "c"], size=n), dtype="category"),
+    })
+    frame.loc[rng.random(n) < 0.1, "size"] = np.nan
+    frame.loc[rng.random(n) < 0.1, "colour"] = None
+    y = pd.Series(np.where(logit > 0, "yes", "no"), name="label")
+    return frame, y
+
+
+@pytest.fixture
+def mixed():
+    return make_mixed_frame()

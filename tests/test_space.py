@@ -1,0 +1,156 @@
+"""The space schema, its error messages, and conformance of every registered space file."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import optuna
+import pytest
+from sklearn.datasets import make_classification, make_regression
+
+import automl
+from automl.builder import build_pipeline, make_candidate
+from automl.data import validate_data
+from automl.exceptions import SearchSpaceError
+from automl.registry import builtin_space_dir, load_registry
+from automl.space import parse_space
+from automl.space.check import check_names
+from automl.space.suggest import grid_configs, is_active, opening_config, suggest_config
+
+from conftest import make_mixed_frame
+
+HEADER = 'schema_version = 1\nestimator.classification = "sklearn.svm:SVC"\n'
+REGISTRY = load_registry()
+
+
+def parse(body: str):
+    return parse_space(HEADER + body, name="svc_test", source="svc_test.toml")
+
+
+def test_a_valid_conditional_space():
+    spec = parse("""
+[params.kernel]
+type = "categorical"
+choices = ["rbf", "poly"]
+default = "rbf"
+why = "docs"
+[params.degree]
+type = "int"
+low = 2
+high = 5
+default = 3
+when = { kernel = ["poly"] }
+why = "docs"
+""")
+    assert [p.name for p in spec.params] == ["kernel", "degree"]
+    assert opening_config(spec.params) == {"kernel": "rbf"}
+    assert {"kernel": "poly", "degree": 5} in list(grid_configs(spec.params))
+    assert all("degree" not in c for c in grid_configs(spec.params) if c["kernel"] == "rbf")
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("[params.C]\ntype='float'\nlow=1.0\nhigh=0.5\ndefault=1.0\nwhy='x'\n",
+         r"svc_test.toml: \[params.C\] 'low' \(1.0\) must be below 'high' \(0.5\)"),
+        ("[params.C]\ntype='float'\nlow=0.0\nhigh=2.0\nlog=true\ndefault=1.0\nwhy='x'\n",
+         r"\[params.C\] a log-scaled range needs low > 0"),
+        ("[params.C]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=3.0\nwhy='x'\n",
+         r"\[params.C\] default 3.0 is outside"),
+        ("[params.C]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=1.0\n",
+         r"\[params.C\] missing 'why'"),
+        ("[params.C]\ntype='real'\nlow=0.1\nhigh=2.0\ndefault=1.0\nwhy='x'\n",
+         r"\[params.C\] type must be one of"),
+        ("[params.C]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=1.0\nwhy='x'\nlower=1\n",
+         r"\[params.C\] unknown key\(s\) \['lower'\]"),
+        ("[params.degree]\ntype='int'\nlow=2\nhigh=5\ndefault=3\nwhy='x'\nwhen={kernel=['poly']}\n"
+         "[params.kernel]\ntype='categorical'\nchoices=['poly']\ndefault='poly'\nwhy='x'\n",
+         r"\[params.degree\] 'when' refers to 'kernel', which is not declared before it. "
+         r"Declare \[params.kernel\] above"),
+        ("[params.kernel]\ntype='categorical'\nchoices=['rbf']\ndefault='rbf'\nwhy='x'\n"
+         "[params.degree]\ntype='int'\nlow=2\nhigh=5\ndefault=3\nwhy='x'\nwhen={kernel=['poly']}\n",
+         r"'when' lists \['poly'\] for 'kernel', which can never take them"),
+        ("preprocessing = 'fancy'\n", r"preprocessing must be one of"),
+        ("colour = 'red'\n", r"unknown top-level key\(s\) \['colour'\]"),
+    ],
+)
+def test_schema_errors_name_file_table_and_fix(body, message):
+    with pytest.raises(SearchSpaceError, match=message):
+        parse(body)
+
+
+def test_wrong_schema_version_and_import_path():
+    with pytest.raises(SearchSpaceError, match="schema_version must be 1"):
+        parse_space('schema_version = 2\nestimator.regression = "a:B"\n', name="x")
+    with pytest.raises(SearchSpaceError, match="must be an import path 'module:Class'"):
+        parse_space('schema_version = 1\nestimator.regression = "sklearn.svm.SVR"\n', name="x")
+
+
+def test_check_space_reports_a_misspelt_parameter(tmp_path):
+    path = tmp_path / "my_svc.toml"
+    path.write_text(HEADER + "[params.gama]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=1.0\n"
+                    "why='x'\n")
+    with pytest.raises(SearchSpaceError, match=r"my_svc.toml: \[params\] 'gama' is not a "
+                                               r"parameter of sklearn.svm:SVC"):
+        automl.check_space(path)
+
+
+def test_check_space_accepts_every_builtin_file():
+    for path in sorted(builtin_space_dir().glob("*.toml")):
+        assert automl.check_space(path).name == path.stem
+
+
+def test_required_algorithms_are_registered():
+    classification = {s.name for s in REGISTRY.values() if s.supports("binary")}
+    regression = {s.name for s in REGISTRY.values() if s.supports("regression")}
+    assert {"logistic_regression", "svm", "knn", "random_forest", "extra_trees",
+            "hist_gradient_boosting", "xgboost", "lightgbm", "mlp", "gaussian_nb"} <= classification
+    assert {"ridge", "svm", "knn", "random_forest", "extra_trees", "hist_gradient_boosting",
+            "xgboost", "lightgbm", "mlp"} <= regression
+
+
+# -- conformance: parametrised over whatever the registry finds ---------------------------
+
+def _tiny_data(task: str):
+    if task == "regression":
+        X, y = make_regression(n_samples=120, n_features=5, noise=1.0, random_state=0)
+    else:
+        X, y = make_classification(n_samples=120, n_features=5, n_informative=3,
+                                   n_classes=2 if task == "binary" else 3, random_state=0)
+    mixed, _ = make_mixed_frame(120)
+    frame = mixed.assign(**{f"f{i}": X[:, i] for i in range(X.shape[1])})
+    return validate_data(frame, y, task=task)
+
+
+CASES = [(name, task) for name, spec in sorted(REGISTRY.items()) for task in spec.tasks]
+
+
+@pytest.mark.parametrize("name, task", CASES, ids=[f"{n}-{t}" for n, t in CASES])
+def test_space_conformance(name, task):
+    spec = REGISTRY[name]
+    check_names(spec)
+    candidate = make_candidate(spec, task)
+    seen: set[str] = set()
+    for p in candidate.params:
+        assert p.contains(p.default), f"{name}.{p.name} default outside bounds"
+        assert set(p.when) <= seen, f"{name}.{p.name} condition points forward"
+        seen.add(p.name)
+    X, y, profile = validate_data(*_tiny_data(task)[:2], task=task)
+    configs = [candidate.opening_config()]
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(3):
+        configs.append(suggest_config(study.ask(), name, candidate.params))
+    for config in configs:
+        for p in candidate.params:
+            assert (p.name in config) == is_active(p, config)
+        pipeline = build_pipeline(candidate, config, profile, random_state=0, smoke=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pipeline.fit(X.iloc[:90], y[:90])
+        predictions = pipeline.predict(X.iloc[90:])
+        assert len(predictions) == 30
+        if task != "regression":
+            proba = pipeline.predict_proba(X.iloc[90:])
+            np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+            assert set(predictions) <= set(np.unique(y))
