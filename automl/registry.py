@@ -29,16 +29,12 @@ logger = logging.getLogger("automl.registry")
 
 
 def builtin_space_dir() -> Path:
-    """Where the built-in space files are, installed or in a source checkout."""
-    try:
-        from importlib.resources import files
-
-        packaged = Path(str(files("automl.search_spaces")))
-        if any(packaged.glob("*.toml")):
-            return packaged
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "search_spaces"
+    """Where the built-in space files are: inside the installed package, else the checkout's."""
+    package = Path(__file__).resolve().parent
+    installed = package / "search_spaces"
+    if any(installed.glob("*.toml")):
+        return installed
+    return package.parent / "search_spaces"
 
 
 @lru_cache(maxsize=1)

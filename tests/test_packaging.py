@@ -1,0 +1,43 @@
+"""The installed package finds its space files, and the public surface is what we export."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import automl
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_installed_package_ships_and_finds_the_space_files(tmp_path):
+    target = tmp_path / "site"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(ROOT)],
+        capture_output=True, text=True,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    shipped = sorted(p.name for p in (target / "automl" / "search_spaces").glob("*.toml"))
+    assert shipped == sorted(p.name for p in (ROOT / "search_spaces").glob("*.toml"))
+    # A process outside the source tree imports the installed copy and loads the registry.
+    script = ("import automl, automl.registry as r; "
+              "print(r.builtin_space_dir()); print(len(automl.list_algorithms()))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True,
+                         capture_output=True, text=True, env={"PYTHONPATH": str(target)})
+    folder, count = out.stdout.split()
+    assert Path(folder).resolve() == (target / "automl" / "search_spaces").resolve()
+    assert int(count) == len(shipped)
+
+
+def test_public_names_are_sorted_and_importable():
+    assert automl.__all__ == sorted(automl.__all__)
+    for name in automl.__all__:
+        assert getattr(automl, name) is not None
+
+
+def test_list_algorithms_reports_installed_libraries():
+    table = automl.list_algorithms()
+    assert {"algorithm", "tasks", "requires", "installed"} <= set(table.columns)
+    assert table.set_index("algorithm").loc["lightgbm", "installed"]
