@@ -303,9 +303,14 @@ def refit_best(
     """Replay the best trial's parameters through the same builder and fit on all rows."""
     fixed = optuna.trial.FixedTrial(study.best_trial.params)
     _, _, pipeline = sample_pipeline(fixed, candidates, profile, estimator_seed)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="categorical_feature keyword has been found")
-        return pipeline.fit(X, y)
+    # The same warnings were recorded per trial (leaderboard); repeating them here would
+    # only alarm. They are logged, and kept on the trial that was refit.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipeline.fit(X, y)
+    for message in sorted({f"{w.category.__name__}: {w.message}" for w in caught}):
+        logger.info("Refit warning: %s", message)
+    return pipeline
 
 
 def _labelled(name: str, configs: Iterator[dict[str, Any]]) -> Iterator[tuple[str, dict]]:

@@ -1,0 +1,242 @@
+"""Run systems on data sets, side by side, one fresh process per (data set, split, system).
+
+    python -m benchmarks.run --datasets ../shared/datasets --budget 60 --folds 1 --seeds 0 \
+        --systems automl,automl_random,hgb_default,rf_default,lgbm_default,optuna_lgbm,flaml \
+        --out benchmarks/results/run.jsonl
+
+Every system sees the same outer splits; systems are interleaved per data set and split, so
+drift in machine speed hits all of them alike. Each fit runs on one core (thread limits in
+the worker, OMP/BLAS variables in its environment) under a hard timeout of budget x 3 + 60 s.
+A result line is appended (and flushed) as soon as it exists; rows already in --out are
+skipped, so an interrupted run resumes. A failing system is recorded, not fatal. A peer whose
+environment is missing is reported as unavailable and the run goes on (see BENCHMARKS.md
+for the commands that create the peer environments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.data import Dataset, load_manifest, outer_splits, read_table
+from benchmarks.metrics import PRIMARY, dummy_score, optimism, test_metrics
+
+ROOT = Path(__file__).resolve().parent.parent          # the repository root
+HERE = Path(__file__).resolve().parent
+LOCAL_SYSTEMS = ("automl", "automl_random", "hgb_default", "rf_default", "lgbm_default",
+                 "optuna_lgbm")
+# Peers: their own virtual environment (conflicting pins) and a script that writes OUT.
+PEERS = {
+    "flaml": (HERE / ".venvs/flaml/bin/python", HERE / "peers/flaml_runner.py", "flaml.automl"),
+    "autogluon": (HERE / ".venvs/autogluon/bin/python", HERE / "peers/autogluon_runner.py",
+                  "autogluon.tabular"),
+}
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    p.add_argument("--datasets", required=True, help="folder with CSV files and manifest.json")
+    p.add_argument("--only", default="", help="comma-separated data set names (default: all)")
+    p.add_argument("--budget", type=float, default=60.0, help="seconds per fit (default 60)")
+    p.add_argument("--folds", type=int, default=1,
+                   help="1: a stratified 75/25 holdout; k>1: k outer folds (default 1)")
+    p.add_argument("--seeds", default="0", help="comma-separated seeds for splits and systems")
+    p.add_argument("--systems", default=",".join(LOCAL_SYSTEMS + ("flaml",)),
+                   help=f"comma-separated, among {', '.join(LOCAL_SYSTEMS + tuple(PEERS))}")
+    p.add_argument("--out", required=True, help="JSON-lines file; appended to, and resumed")
+    args = p.parse_args(argv)
+    args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in args.systems if s not in LOCAL_SYSTEMS and s not in PEERS]
+    if unknown:
+        p.error(f"unknown systems {unknown}; choose among {list(LOCAL_SYSTEMS) + list(PEERS)}")
+    if args.folds < 1 or args.budget <= 0:
+        p.error("--folds must be >= 1 and --budget > 0")
+    args.seeds = [int(s) for s in args.seeds.split(",")]
+    args.only = [s for s in args.only.split(",") if s]
+    return args
+
+
+def peer_unavailable(system: str, cache: dict[str, str | None]) -> str | None:
+    """None if the peer's environment imports it; otherwise the reason, with the fix."""
+    if system not in PEERS:
+        return None
+    if system not in cache:
+        python, script, module = PEERS[system]
+        reason = None
+        if not python.exists():
+            reason = f"no environment at {python.parent.parent} (see BENCHMARKS.md, 'Peers')"
+        elif not script.exists():
+            reason = f"no runner script {script}"
+        else:
+            check = subprocess.run([str(python), "-c", f"import {module}"],
+                                   capture_output=True, text=True, timeout=300)
+            if check.returncode != 0:
+                reason = f"'import {module}' fails in {python}: {check.stderr.strip()[-300:]}"
+        cache[system] = reason
+    return cache[system]
+
+
+def run_process(command: list[str], timeout: float, log_path: Path) -> dict[str, Any]:
+    """Run one worker; its own peak memory via wait4, killed (whole group) after ``timeout``."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0",
+               **{v: "1" for v in THREAD_VARIABLES})
+    started = time.monotonic()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        timed_out = False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - started > timeout:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.1)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"wall_time": time.monotonic() - started, "timed_out": timed_out,
+            "exit_code": proc.returncode, "peak_memory_mb": usage.ru_maxrss / 1024}
+
+
+def run_one(system: str, ds: Dataset, split: tuple[np.ndarray, np.ndarray], budget: float,
+            seed: int, workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The worker's result (predictions and fit report) and the process facts."""
+    train, test = split
+    spec = {"system": system, "file": str(ds.path.resolve()), "target": ds.target,
+            "task": ds.task, "train_rows": train.tolist(), "test_rows": test.tolist(),
+            "budget": budget, "seed": seed}
+    tag = f"{ds.name}.{system}.{seed}"
+    spec_path, out_path = workdir / f"{tag}.spec.json", workdir / f"{tag}.out.json"
+    spec_path.write_text(json.dumps(spec))
+    out_path.unlink(missing_ok=True)
+    if system in PEERS:
+        python, script, _ = PEERS[system]
+        command = [str(python), str(script), str(spec_path), str(out_path)]
+    else:
+        command = [sys.executable, "-m", "benchmarks.worker", str(spec_path), str(out_path)]
+    log_path = workdir / f"{tag}.log"
+    facts = run_process(command, budget * 3 + 60, log_path)
+    if facts["timed_out"]:
+        result = {"status": "failed",
+                  "error": f"timeout: killed after {budget * 3 + 60:.0f}s (budget x 3 + 60)"}
+    elif out_path.exists():
+        result = json.loads(out_path.read_text())
+    else:
+        tail = log_path.read_text(errors="replace")[-1500:]
+        result = {"status": "failed",
+                  "error": f"exit code {facts['exit_code']}, no result written: {tail}"}
+    return result, facts
+
+
+def make_row(system, ds, fold, seed, budget, split, y, result, facts) -> dict[str, Any]:
+    train, test = split
+    primary, _ = PRIMARY[ds.task]
+    classes = np.unique(y[train]) if ds.task != "regression" else None
+    row = {"dataset": ds.name, "task": ds.task, "system": system, "fold": fold, "seed": seed,
+           "budget": budget, "n_train": len(train), "n_test": len(test),
+           "status": result["status"], "error": result.get("error"),
+           "primary_metric": primary,
+           "dummy_score": dummy_score(y[train], y[test], classes, ds.task),
+           **{k: facts[k] for k in ("wall_time", "peak_memory_mb", "exit_code")},
+           "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+           "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
+                       "python": platform.python_version()}}
+    if result["status"] != "ok":
+        row["traceback"] = result.get("traceback")
+        return row
+    try:
+        metrics = test_metrics(result, y[test], classes, ds.task)
+    except Exception as exc:  # unusable predictions are a failure of the system, not the run
+        row.update(status="failed", error=f"scoring failed: {type(exc).__name__}: {exc}")
+        return row
+    score = metrics[primary]
+    row.update({
+        "metrics": metrics, "score": score,
+        "fit_time": result["fit_time"], "overrun": result["fit_time"] - budget,
+        "n_trials": result.get("n_trials"),
+        "time_to_first_model": result.get("time_to_first_model"),
+        "predict_time_per_row": result["predict_time"] / max(len(test), 1),
+        "val_score": result.get("val_score"),
+        "optimism": optimism(result.get("val_score"), score, ds.task),
+        "details": result.get("details", {}),
+    })
+    return row
+
+
+def done_keys(path: Path) -> set[tuple]:
+    if not path.exists():
+        return set()
+    keys = set()
+    for line in path.read_text().splitlines():
+        if line.strip():
+            r = json.loads(line)
+            if r["status"] in ("ok", "failed"):
+                keys.add((r["dataset"], r["system"], r["fold"], r["seed"], r["budget"]))
+    return keys
+
+
+def append(path: Path, row: dict[str, Any]) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(row) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    datasets = load_manifest(args.datasets, args.only)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = done_keys(out)
+    unavailable: dict[str, str | None] = {}
+    for system in args.systems:
+        reason = peer_unavailable(system, unavailable)
+        if reason:
+            print(f"[benchmarks] {system} is unavailable and will be recorded as such: {reason}",
+                  flush=True)
+    with tempfile.TemporaryDirectory(prefix="automl-bench-") as tmp:
+        workdir = Path(tmp)
+        for ds in datasets:
+            _, y = read_table(ds.path, ds.target, ds.task)
+            for seed in args.seeds:
+                for fold, split in enumerate(outer_splits(y, ds.task, args.folds, seed)):
+                    for system in args.systems:
+                        key = (ds.name, system, fold, seed, args.budget)
+                        if key in done:
+                            continue
+                        reason = unavailable.get(system)
+                        if reason:
+                            append(out, {"dataset": ds.name, "task": ds.task, "system": system,
+                                         "fold": fold, "seed": seed, "budget": args.budget,
+                                         "status": "unavailable", "error": reason})
+                            continue
+                        result, facts = run_one(system, ds, split, args.budget, seed, workdir)
+                        row = make_row(system, ds, fold, seed, args.budget, split, y, result,
+                                       facts)
+                        append(out, row)
+                        print(f"[benchmarks] {ds.name} fold {fold} seed {seed} {system}: "
+                              + (f"{row['primary_metric']} {row['score']:.4f}, fit "
+                                 f"{row['fit_time']:.1f}s, {row['n_trials']} trials, "
+                                 f"{row['peak_memory_mb']:.0f} MB" if row["status"] == "ok"
+                                 else f"{row['status']}: {str(row['error'])[:200]}"), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
