@@ -47,6 +47,26 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
+def engine_version() -> str:
+    """The engine's commit (``+dirty`` if automl/ or search_spaces/ differ from it).
+
+    A snapshot without .git (see BENCHMARKS.md: the long run uses one, so that concurrent
+    edits do not change the engine mid-run) names its commit in a file ENGINE_VERSION.
+    """
+    marker = ROOT / "ENGINE_VERSION"
+    if marker.exists():
+        return marker.read_text().strip()
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
+                                "automl", "search_spaces"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
     p.add_argument("--datasets", required=True, help="folder with CSV files and manifest.json")
@@ -144,7 +164,8 @@ def run_one(system: str, ds: Dataset, split: tuple[np.ndarray, np.ndarray], budg
     return result, facts
 
 
-def make_row(system, ds, fold, seed, budget, split, y, result, facts) -> dict[str, Any]:
+def make_row(system, ds, fold, seed, budget, split, y, result, facts,
+             engine: str) -> dict[str, Any]:
     train, test = split
     primary, _ = PRIMARY[ds.task]
     classes = np.unique(y[train]) if ds.task != "regression" else None
@@ -155,6 +176,7 @@ def make_row(system, ds, fold, seed, budget, split, y, result, facts) -> dict[st
            "dummy_score": dummy_score(y[train], y[test], classes, ds.task),
            **{k: facts[k] for k in ("wall_time", "peak_memory_mb", "exit_code")},
            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+           "engine": engine,
            "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
                        "python": platform.python_version()}}
     if result["status"] != "ok":
@@ -205,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     done = done_keys(out)
     unavailable: dict[str, str | None] = {}
+    engine = engine_version()
+    print(f"[benchmarks] engine {engine}, {os.cpu_count()} cores, results to {out}", flush=True)
     for system in args.systems:
         reason = peer_unavailable(system, unavailable)
         if reason:
@@ -228,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                             continue
                         result, facts = run_one(system, ds, split, args.budget, seed, workdir)
                         row = make_row(system, ds, fold, seed, args.budget, split, y, result,
-                                       facts)
+                                       facts, engine)
                         append(out, row)
                         print(f"[benchmarks] {ds.name} fold {fold} seed {seed} {system}: "
                               + (f"{row['primary_metric']} {row['score']:.4f}, fit "
