@@ -37,11 +37,15 @@ ROOT = Path(__file__).resolve().parent.parent          # the repository root
 HERE = Path(__file__).resolve().parent
 LOCAL_SYSTEMS = ("automl", "automl_random", "hgb_default", "rf_default", "lgbm_default",
                  "optuna_lgbm")
-# Peers: their own virtual environment (conflicting pins) and a script that writes OUT.
+# Peers: their own virtual environment (conflicting pins), a script that writes OUT, the
+# module that must import there, and why it may be missing.
 PEERS = {
-    "flaml": (HERE / ".venvs/flaml/bin/python", HERE / "peers/flaml_runner.py", "flaml.automl"),
+    "flaml": (HERE / ".venvs/flaml/bin/python", HERE / "peers/flaml_runner.py", "flaml.automl",
+              "create it as BENCHMARKS.md, 'Peers', says"),
     "autogluon": (HERE / ".venvs/autogluon/bin/python", HERE / "peers/autogluon_runner.py",
-                  "autogluon.tabular"),
+                  "autogluon.tabular",
+                  "not set up: autogluon.tabular pulls in PyTorch (gigabytes) and has no runner "
+                  "script yet; see BENCHMARKS.md, 'Peers'"),
 }
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -95,12 +99,10 @@ def peer_unavailable(system: str, cache: dict[str, str | None]) -> str | None:
     if system not in PEERS:
         return None
     if system not in cache:
-        python, script, module = PEERS[system]
+        python, script, module, why = PEERS[system]
         reason = None
-        if not python.exists():
-            reason = f"no environment at {python.parent.parent} (see BENCHMARKS.md, 'Peers')"
-        elif not script.exists():
-            reason = f"no runner script {script}"
+        if not python.exists() or not script.exists():
+            reason = f"no environment at {python.parent.parent} or no {script.name}: {why}"
         else:
             check = subprocess.run([str(python), "-c", f"import {module}"],
                                    capture_output=True, text=True, timeout=300)
@@ -146,7 +148,7 @@ def run_one(system: str, ds: Dataset, split: tuple[np.ndarray, np.ndarray], budg
     spec_path.write_text(json.dumps(spec))
     out_path.unlink(missing_ok=True)
     if system in PEERS:
-        python, script, _ = PEERS[system]
+        python, script, _, _ = PEERS[system]
         command = [str(python), str(script), str(spec_path), str(out_path)]
     else:
         command = [sys.executable, "-m", "benchmarks.worker", str(spec_path), str(out_path)]
