@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -25,6 +26,7 @@ from automl.builder import complete_config, make_candidate
 from automl.data import DatasetProfile, validate_data
 from automl.evaluation import dummy_scores, make_splits, resolve_metric
 from automl.exceptions import InvalidParameterError, did_you_mean
+from automl.nested import NestedResult, run_outer_fold, split_budget
 from automl.registry import load_registry, select_candidates
 from automl.report import cv_results, leaderboard
 from automl.search import STRATEGIES, Search, SearchSettings, refit_best
@@ -49,6 +51,8 @@ class _AutoMLBase(BaseEstimator):
         configurations: Sequence[Mapping[str, Any]] | None = None,
         column_kinds: Mapping[str, str] | None = None,
         prune: bool = True,
+        outer_cv: int | float | Any = None,
+        n_jobs: int = 1,
         random_state: int | None = None,
     ) -> None:
         self.time_budget = time_budget
@@ -61,6 +65,8 @@ class _AutoMLBase(BaseEstimator):
         self.configurations = configurations
         self.column_kinds = column_kinds
         self.prune = prune
+        self.outer_cv = outer_cv
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     # -- fit -----------------------------------------------------------------------------
@@ -93,9 +99,47 @@ class _AutoMLBase(BaseEstimator):
                        groups: Any = None):
         self._check_settings(profile)
         started = time.monotonic()
-        seeds = np.random.SeedSequence(self.random_state).spawn(3)
-        cv_seed, sampler_seed, estimator_seed = (int(s.generate_state(1)[0]) for s in seeds)
+        cv_seq, sampler_seq, estimator_seq, outer_seq = np.random.SeedSequence(
+            self.random_state).spawn(4)
         metric = resolve_metric(self.metric, profile.task)
+        time_budget = self.time_budget
+        if self.outer_cv is not None:
+            budget = split_budget(self.time_budget, _n_splits(self.outer_cv), self.n_jobs)
+            self.nested_cv_ = self._nested_cv(frame, y, profile, groups, metric, outer_seq, budget)
+            time_budget = budget["final_search"]
+        self._search(frame, y, profile, groups, metric, time_budget,
+                     [_int_seed(s) for s in (cv_seq, sampler_seq, estimator_seq)])
+        self.fit_time_ = time.monotonic() - started
+        logger.info("Best: %s with %s %.4g (%d trials, %.1fs).", self.best_algorithm_,
+                    metric.name, self.best_score_, self.n_trials_, self.fit_time_)
+        return self
+
+    def _nested_cv(self, frame, y, profile, groups, metric, outer_seq, budget) -> NestedResult:
+        """Run one independent search per outer fold (in parallel with ``n_jobs``)."""
+        outer_seed = _int_seed(outer_seq)
+        splits = make_splits(self.outer_cv, profile.task, y, groups, random_state=outer_seed)
+        kinds = {**{c: "numeric" for c in profile.numeric},
+                 **{c: "categorical" for c in profile.categorical}}
+        inner = []
+        for seq in outer_seq.spawn(len(splits)):
+            estimator = clone(self).set_params(
+                outer_cv=None, n_jobs=1, time_budget=budget["per_outer_search"],
+                random_state=_int_seed(seq), column_kinds=kinds)
+            if "task" in estimator.get_params():
+                estimator.set_params(task=profile.task)
+            inner.append(estimator)
+        jobs = (delayed(run_outer_fold)(est, frame, y, split, groups, i, profile.task, metric)
+                for i, (est, split) in enumerate(zip(inner, splits)))
+        rows = Parallel(n_jobs=self.n_jobs)(jobs)
+        return NestedResult(
+            folds=pd.DataFrame(rows), metric=metric.name,
+            greater_is_better=metric.greater_is_better,
+            n_train=float(np.mean([len(tr) for tr, _ in splits])),
+            n_test=float(np.mean([len(te) for _, te in splits])), budget=budget, splits=splits)
+
+    def _search(self, frame, y, profile, groups, metric, time_budget, seeds) -> None:
+        """The search on all rows, then the refit of its best configuration."""
+        cv_seed, sampler_seed, estimator_seed = seeds
         splits = make_splits(self.cv, profile.task, y, groups, random_state=cv_seed)
         n_train = int(np.mean([len(tr) for tr, _ in splits]))
         registry = load_registry(self.spaces)
@@ -106,7 +150,7 @@ class _AutoMLBase(BaseEstimator):
             metric=metric,
             strategy=self.strategy,
             n_trials=self.n_trials,
-            time_budget=self.time_budget,
+            time_budget=time_budget,
             configurations=self._user_configurations(candidates),
             sampler_seed=sampler_seed,
             estimator_seed=estimator_seed,
@@ -118,7 +162,6 @@ class _AutoMLBase(BaseEstimator):
             self.best_pipeline_ = refit_best(outcome.study, candidates, profile, X, y,
                                              estimator_seed)
         self.refit_time_ = time.monotonic() - refit_start
-        self.fit_time_ = time.monotonic() - started
         self.search_time_ = outcome.elapsed
         self.interrupted_ = outcome.interrupted
         self.study_ = outcome.study
@@ -143,9 +186,6 @@ class _AutoMLBase(BaseEstimator):
         self._metric = metric
         if profile.task != "regression":
             self.classes_ = np.asarray(profile.classes)
-        logger.info("Best: %s with %s %.4g (%d trials, %.1fs).", algorithm, metric.name,
-                    self.best_score_, self.n_trials_, self.fit_time_)
-        return self
 
     def _check_settings(self, profile: DatasetProfile) -> None:
         if self.strategy not in STRATEGIES:
@@ -163,6 +203,9 @@ class _AutoMLBase(BaseEstimator):
         if self.time_budget is None and self.n_trials is None and self.strategy != "manual":
             raise InvalidParameterError("Give a time_budget (seconds) or n_trials, or both: "
                                         "without either the search would never end.")
+        if not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs == 0 or self.n_jobs < -1:
+            raise InvalidParameterError(f"The 'n_jobs' parameter must be a positive int or -1 "
+                                        f"(all cores); got {self.n_jobs!r}.")
         if self.strategy == "manual" and not self.configurations:
             raise InvalidParameterError("strategy='manual' evaluates only the given "
                                         "configurations; pass configurations=[{...}].")
@@ -224,6 +267,14 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         Override the inferred kind of columns: ``{"zip": "categorical"}``.
     prune : bool, default=True
         Stop a trial after a fold when its running mean is below the median of earlier trials.
+    outer_cv : int, float, splitter or None, default=None
+        Nested cross-validation: run one independent search per outer fold on its training
+        part and score the winner on its test part (``nested_cv_``); the final model comes
+        from a search on all rows. ``time_budget`` covers everything, shared equally between
+        the outer searches and the final one (see ``nested_cv_.budget``).
+    n_jobs : int, default=1
+        Processes for the outer folds of nested CV (-1: all cores). Each fit uses one
+        thread; with ``n_trials`` and a seed the result equals the sequential run.
     random_state : int or None, default=None
         Seed for folds, sampler and estimators.
     task : {"binary", "multiclass"} or None, default=None
@@ -243,6 +294,9 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         The search in ``GridSearchCV.cv_results_`` shape.
     study_ : optuna.Study
     classes_ : ndarray
+    nested_cv_ : automl.nested.NestedResult
+        With ``outer_cv``: per outer fold scores and choices, the outer mean with a 95%
+        interval, the optimism of the inner best, and which algorithms won.
 
     Examples
     --------
@@ -261,11 +315,12 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
                  algorithms: Sequence[str] | None = None, spaces: Sequence[str] = (),
                  configurations: Sequence[Mapping[str, Any]] | None = None,
                  column_kinds: Mapping[str, str] | None = None, prune: bool = True,
+                 outer_cv: int | float | Any = None, n_jobs: int = 1,
                  random_state: int | None = None, task: str | None = None) -> None:
         super().__init__(time_budget=time_budget, n_trials=n_trials, metric=metric, cv=cv,
                          strategy=strategy, algorithms=algorithms, spaces=spaces,
                          configurations=configurations, column_kinds=column_kinds, prune=prune,
-                         random_state=random_state)
+                         outer_cv=outer_cv, n_jobs=n_jobs, random_state=random_state)
         self.task = task
 
     def _task_argument(self) -> str | None:
@@ -308,6 +363,18 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
 # One core per fit: OpenMP learners (HistGradientBoosting, LightGBM, XGBoost) spin-wait for
 # threads, and on a busy 2-core machine a 0.2 s fit was measured at 40-70 s without this limit.
 # Fits are also reproducible on one core.
+
+
+def _int_seed(seq: np.random.SeedSequence) -> int:
+    return int(seq.generate_state(1)[0])
+
+
+def _n_splits(cv: Any) -> int:
+    if isinstance(cv, float):
+        return 1
+    if isinstance(cv, (int, np.integer)):
+        return int(cv)
+    return cv.get_n_splits() if hasattr(cv, "get_n_splits") else len(list(cv))
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 
 
@@ -59,3 +60,24 @@ def make_mixed_frame(n: int = 240, seed: int = 0) -> tuple[pd.DataFrame, pd.Seri
 @pytest.fixture
 def mixed():
     return make_mixed_frame()
+
+
+class RowRecorder(ClassifierMixin, BaseEstimator):
+    """A classifier that records the row ids (column 0) of every fit, for leakage tests.
+
+    Lives here so a space file can name it as ``conftest:RowRecorder``.
+    """
+
+    fitted_rows: list[frozenset] = []
+
+    def fit(self, X, y):
+        RowRecorder.fitted_rows.append(frozenset(np.asarray(X)[:, 0].astype(int).tolist()))
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.prior_ = counts / counts.sum()
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.prior_, (len(X), 1))
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

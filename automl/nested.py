@@ -1,0 +1,162 @@
+"""Nested cross-validation: an honest estimate of the whole search procedure.
+
+The search is an estimator, so the outer loop is plain cross-validation over it: each outer
+fold runs an independent search (its own seed, spawned from the user's) on its training
+part only, refits the winner there, and scores it on its test part, which no inner search,
+preprocessing step or refit ever sees. The final model comes from a separate search on
+all rows.
+
+Interval: the outer scores come from overlapping training sets, so they are not
+independent and the plain t-interval is too narrow (Bengio and Grandvalet, 2004). We use
+the corrected resampled t-interval of Nadeau and Bengio (2003): the variance of the fold
+scores is inflated by ``1/k + n_test/n_train`` instead of ``1/k``. It is a heuristic for
+k-fold CV (derived for repeated random splits), and wider than the naive interval; with
+few folds it is wide, which is the honest answer.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from automl.evaluation import Metric, Split, resolve_metric, take_rows
+from automl.exceptions import AutoMLWarning
+
+# Reported on every outer fold besides the search metric.
+REPORTED_METRICS = {
+    "binary": ("roc_auc", "log_loss", "accuracy", "balanced_accuracy"),
+    "multiclass": ("log_loss", "accuracy", "balanced_accuracy"),
+    "regression": ("rmse", "mae", "r2"),
+}
+
+
+@dataclass
+class NestedResult:
+    """Per outer fold scores and choices, and the summary users need to trust the estimate.
+
+    Attributes
+    ----------
+    folds : DataFrame
+        One row per outer fold: the score for each metric on the outer test part, the
+        chosen algorithm and parameters, the inner best score, trials run, and seconds.
+    metric : str
+        The search metric; ``greater_is_better`` says its direction.
+    budget : dict
+        How the time budget was split: seconds per outer search and for the final search.
+    splits : list of (train, test) index arrays
+        The outer folds, as row positions of the data given to ``fit``.
+    """
+
+    folds: pd.DataFrame
+    metric: str
+    greater_is_better: bool
+    n_train: float
+    n_test: float
+    budget: dict[str, Any] = field(default_factory=dict)
+    splits: list[Split] = field(default_factory=list, repr=False)
+
+    @property
+    def scores(self) -> np.ndarray:
+        return self.folds[self.metric].to_numpy(dtype=float)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.scores))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.scores, ddof=1)) if len(self.scores) > 1 else float("nan")
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        """95% corrected resampled t-interval (Nadeau and Bengio) of the outer mean."""
+        k = len(self.scores)
+        if k < 2:
+            return (float("nan"), float("nan"))
+        variance = np.var(self.scores, ddof=1) * (1 / k + self.n_test / self.n_train)
+        half = stats.t.ppf(0.975, df=k - 1) * np.sqrt(variance)
+        return (self.mean - half, self.mean + half)
+
+    @property
+    def inner_mean(self) -> float:
+        return float(self.folds["inner_best"].mean())
+
+    @property
+    def optimism(self) -> float:
+        """How much better the inner best looked than the outer test score (positive = optimistic)."""
+        gap = self.inner_mean - self.mean
+        return gap if self.greater_is_better else -gap
+
+    @property
+    def selection(self) -> dict[str, int]:
+        """How many outer folds each algorithm won."""
+        return {str(k): int(v) for k, v in self.folds["algorithm"].value_counts().items()}
+
+    def summary(self) -> str:
+        low, high = self.ci
+        return (f"Nested CV ({len(self.folds)} outer folds), {self.metric}: outer estimate "
+                f"{self.mean:.4f} ± {self.std:.4f} (95% CI {low:.4f} to {high:.4f}); inner best "
+                f"{self.inner_mean:.4f}; optimism {self.optimism:+.4f}. Algorithms chosen: "
+                + ", ".join(f"{a} {n}/{len(self.folds)}" for a, n in self.selection.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        low, high = self.ci
+        return {
+            "metric": self.metric,
+            "mean": self.mean,
+            "std": self.std,
+            "ci95": [low, high],
+            "ci_method": "corrected resampled t (Nadeau and Bengio 2003)",
+            "inner_best_mean": self.inner_mean,
+            "optimism": self.optimism,
+            "selection": self.selection,
+            "budget": self.budget,
+            "folds": self.folds.to_dict(orient="records"),
+        }
+
+
+def split_budget(time_budget: float | None, n_outer: int, n_jobs: int) -> dict[str, Any]:
+    """Share the budget equally between the outer searches and the final one.
+
+    Outer searches running in parallel share a slot, so with ``n_jobs`` workers there are
+    ``ceil(n_outer / n_jobs)`` slots of outer searches plus one final search.
+    """
+    waves = -(-n_outer // max(1, n_jobs))
+    per_search = None if time_budget is None else time_budget / (waves + 1)
+    return {"total": time_budget, "outer_folds": n_outer, "parallel_jobs": n_jobs,
+            "waves": waves, "per_outer_search": per_search, "final_search": per_search}
+
+
+def run_outer_fold(
+    estimator: Any, frame: pd.DataFrame, y: np.ndarray, split: Split, groups: Any,
+    fold: int, task: str, metric: Metric,
+) -> dict[str, Any]:
+    """Search on the outer-training rows only, then score the refit winner on the test rows."""
+    train, test = split
+    started = time.monotonic()
+    fold_groups = None if groups is None else np.asarray(groups)[train]
+    with warnings.catch_warnings():
+        # Dropped or skipped columns and algorithms are reported once, by the final search.
+        warnings.simplefilter("ignore", AutoMLWarning)
+        estimator.fit(take_rows(frame, train), y[train], groups=fold_groups)
+    elapsed = time.monotonic() - started
+    X_test, y_test = take_rows(frame, test), y[test]
+    row: dict[str, Any] = {"fold": fold, "n_train": len(train), "n_test": len(test)}
+    names = dict.fromkeys((metric.name, *REPORTED_METRICS[task]))
+    for name in names:
+        m = metric if name == metric.name else resolve_metric(name, task)
+        row[name] = m.score(estimator.best_pipeline_, X_test, y_test)
+    row.update({
+        "algorithm": estimator.best_algorithm_,
+        "params": {k: v for k, v in estimator.best_params_.items() if k != "algorithm"},
+        "inner_best": estimator.best_score_,
+        "trials": estimator.n_trials_,
+        "seconds": elapsed,
+    })
+    return row
