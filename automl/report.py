@@ -89,3 +89,27 @@ def cv_results(study: optuna.Study, metric: Metric, n_splits: int) -> dict[str, 
         [t.user_attrs.get("score_time", np.nan) / n_splits for t in trials])
     results["state"] = np.array([STATE_NAMES.get(t.state, str(t.state)) for t in trials])
     return results
+
+
+def summary(model: Any) -> str:
+    """A few lines a user reads first: the winner, its inner score, and the honest estimate.
+
+    With nested CV, the outer estimate and its interval stand next to the inner best, so
+    the optimism of the inner score is in plain sight.
+    """
+    metric = model.metric_
+    lines = [f"Best: {model.best_algorithm_}, inner {model.n_splits_}-fold CV {metric} "
+             f"{model.best_score_:.4f} (dummy model {model.dummy_score_:.4f}); "
+             f"{model.n_trials_} trials, {model.fit_time_:.1f}s."]
+    nested = getattr(model, "nested_cv_", None)
+    if nested is not None:
+        low, high = nested.ci
+        lines.append(
+            f"Expected on new data (nested CV, {len(nested.folds)} outer folds): {metric} "
+            f"{nested.mean:.4f} ± {nested.std:.4f}, 95% CI [{low:.4f}, {high:.4f}]; the inner "
+            f"best of those searches was {nested.inner_mean:.4f} (optimism "
+            f"{nested.optimism:+.4f}).")
+        lines.append("Algorithms chosen per outer fold: "
+                     + ", ".join(f"{a} {n}/{len(nested.folds)}" for a, n in nested.selection.items())
+                     + ".")
+    return "\n".join(lines)
