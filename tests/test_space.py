@@ -8,6 +8,7 @@ import numpy as np
 import optuna
 import pytest
 from sklearn.datasets import make_classification, make_regression
+from threadpoolctl import threadpool_limits
 
 import automl
 from automl.builder import build_pipeline, make_candidate
@@ -145,7 +146,8 @@ def test_space_conformance(name, task):
         for p in candidate.params:
             assert (p.name in config) == is_active(p, config)
         pipeline = build_pipeline(candidate, config, profile, random_state=0, smoke=True)
-        with warnings.catch_warnings():
+        # one thread, as the engine fits: OpenMP spin-waits on a busy machine otherwise
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
             pipeline.fit(X.iloc[:90], y[:90])
         predictions = pipeline.predict(X.iloc[90:])
