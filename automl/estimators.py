@@ -30,6 +30,7 @@ from automl.nested import NestedResult, run_outer_fold, split_budget
 from automl.registry import load_registry, select_candidates
 from automl.report import cv_results, leaderboard
 from automl.search import STRATEGIES, Search, SearchSettings, refit_best
+from automl.storage import StudyStore, data_fingerprint
 from automl.space.suggest import from_optuna_params
 
 logger = logging.getLogger("automl")
@@ -53,6 +54,8 @@ class _AutoMLBase(BaseEstimator):
         prune: bool = True,
         outer_cv: int | float | Any = None,
         n_jobs: int = 1,
+        storage: str | None = None,
+        resume: bool = False,
         random_state: int | None = None,
     ) -> None:
         self.time_budget = time_budget
@@ -67,6 +70,8 @@ class _AutoMLBase(BaseEstimator):
         self.prune = prune
         self.outer_cv = outer_cv
         self.n_jobs = n_jobs
+        self.storage = storage
+        self.resume = resume
         self.random_state = random_state
 
     # -- fit -----------------------------------------------------------------------------
@@ -108,9 +113,10 @@ class _AutoMLBase(BaseEstimator):
             self.nested_cv_ = self._nested_cv(frame, y, profile, groups, metric, outer_seq, budget)
             time_budget = budget["final_search"]
         self._search(frame, y, profile, groups, metric, time_budget,
-                     [_int_seed(s) for s in (cv_seq, sampler_seq, estimator_seq)])
+                     [_int_seed(s) for s in (cv_seq, sampler_seq, estimator_seq)],
+                     self._store("automl"))
         self.fit_time_ = time.monotonic() - started
-        logger.info("Best: %s with %s %.4g (%d trials, %.1fs).", self.best_algorithm_,
+        logger.debug("Best: %s with %s %.4g (%d trials, %.1fs).", self.best_algorithm_,
                     metric.name, self.best_score_, self.n_trials_, self.fit_time_)
         return self
 
@@ -121,10 +127,11 @@ class _AutoMLBase(BaseEstimator):
         kinds = {**{c: "numeric" for c in profile.numeric},
                  **{c: "categorical" for c in profile.categorical}}
         inner = []
-        for seq in outer_seq.spawn(len(splits)):
+        for fold, seq in enumerate(outer_seq.spawn(len(splits))):
             estimator = clone(self).set_params(
                 outer_cv=None, n_jobs=1, time_budget=budget["per_outer_search"],
                 random_state=_int_seed(seq), column_kinds=kinds)
+            estimator._study_name = f"automl-outer-{fold}"
             if "task" in estimator.get_params():
                 estimator.set_params(task=profile.task)
             inner.append(estimator)
@@ -137,7 +144,24 @@ class _AutoMLBase(BaseEstimator):
             n_train=float(np.mean([len(tr) for tr, _ in splits])),
             n_test=float(np.mean([len(te) for _, te in splits])), budget=budget, splits=splits)
 
-    def _search(self, frame, y, profile, groups, metric, time_budget, seeds) -> None:
+    def _store(self, default_name: str) -> StudyStore | None:
+        """Where this search persists: each outer fold gets its own study in the storage."""
+        if self.storage is None:
+            return None
+        return StudyStore(self.storage, getattr(self, "_study_name", default_name), self.resume)
+
+    def _fingerprint(self, frame, y, profile, metric) -> dict[str, Any]:
+        """What must match for a stored search to be resumed (budgets may change)."""
+        return {
+            "data": data_fingerprint(frame, y), "task": profile.task, "metric": metric.name,
+            "cv": repr(self.cv), "strategy": self.strategy, "random_state": self.random_state,
+            "algorithms": None if self.algorithms is None else list(self.algorithms),
+            "configurations": repr(self.configurations), "prune": self.prune,
+            "column_kinds": {**{c: "numeric" for c in profile.numeric},
+                             **{c: "categorical" for c in profile.categorical}},
+        }
+
+    def _search(self, frame, y, profile, groups, metric, time_budget, seeds, store) -> None:
         """The search on all rows, then the refit of its best configuration."""
         cv_seed, sampler_seed, estimator_seed = seeds
         splits = make_splits(self.cv, profile.task, y, groups, random_state=cv_seed)
@@ -155,9 +179,13 @@ class _AutoMLBase(BaseEstimator):
             sampler_seed=sampler_seed,
             estimator_seed=estimator_seed,
             prune=self.prune,
+            store=store,
+            fingerprint={} if store is None else self._fingerprint(frame, y, profile, metric),
         )
         with _quiet_optuna(), threadpool_limits(limits=1):
-            outcome = Search(candidates, profile, X, y, splits, settings).run()
+            search = Search(candidates, profile, X, y, splits, settings)
+            outcome = search.run()
+            candidates = search.candidates
             refit_start = time.monotonic()
             self.best_pipeline_ = refit_best(outcome.study, candidates, profile, X, y,
                                              estimator_seed)
@@ -275,6 +303,12 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     n_jobs : int, default=1
         Processes for the outer folds of nested CV (-1: all cores). Each fit uses one
         thread; with ``n_trials`` and a seed the result equals the sequential run.
+    storage : str or None, default=None
+        An Optuna storage URL (e.g. ``"sqlite:///run.db"``): every finished trial is written
+        as it finishes, so an interrupted search can be resumed.
+    resume : bool, default=False
+        Continue the search stored in ``storage``: finished trials are kept, and the budget
+        counts what is left. Refused if the data or settings differ.
     random_state : int or None, default=None
         Seed for folds, sampler and estimators.
     task : {"binary", "multiclass"} or None, default=None
@@ -315,12 +349,14 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
                  algorithms: Sequence[str] | None = None, spaces: Sequence[str] = (),
                  configurations: Sequence[Mapping[str, Any]] | None = None,
                  column_kinds: Mapping[str, str] | None = None, prune: bool = True,
-                 outer_cv: int | float | Any = None, n_jobs: int = 1,
-                 random_state: int | None = None, task: str | None = None) -> None:
+                 outer_cv: int | float | Any = None, n_jobs: int = 1, storage: str | None = None,
+                 resume: bool = False, random_state: int | None = None,
+                 task: str | None = None) -> None:
         super().__init__(time_budget=time_budget, n_trials=n_trials, metric=metric, cv=cv,
                          strategy=strategy, algorithms=algorithms, spaces=spaces,
                          configurations=configurations, column_kinds=column_kinds, prune=prune,
-                         outer_cv=outer_cv, n_jobs=n_jobs, random_state=random_state)
+                         outer_cv=outer_cv, n_jobs=n_jobs, storage=storage, resume=resume,
+                         random_state=random_state)
         self.task = task
 
     def _task_argument(self) -> str | None:

@@ -29,10 +29,14 @@ from sklearn.base import clone
 from automl.builder import Candidate, build_pipeline, sample_pipeline
 from automl.data import DatasetProfile
 from automl.evaluation import Metric, Split, take_rows
-from automl.exceptions import AllTrialsFailedError, TrialFailedWarning
+from automl.exceptions import AllTrialsFailedError, InvalidParameterError, TrialFailedWarning
+from automl.storage import StudyStore, open_study, previous_elapsed, record_elapsed
 from automl.space.suggest import grid_configs, interleave, to_optuna_params
 
 logger = logging.getLogger("automl.search")
+# After every trial a DEBUG record carries a dict in ``record.automl_progress`` (elapsed,
+# budget, done, failed, best, best_algorithm, metric): the CLI renders it as a live line.
+progress_logger = logging.getLogger("automl.progress")
 
 STRATEGIES = ("bayesian", "random", "grid", "manual")
 # Stop asking when this many trials in a row were skipped for lack of time.
@@ -49,6 +53,8 @@ class SearchSettings:
     sampler_seed: int | None = None
     estimator_seed: int | None = None
     prune: bool = True
+    store: StudyStore | None = None
+    fingerprint: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,7 +83,6 @@ class Search:
         y: np.ndarray,
         splits: list[Split],
         settings: SearchSettings,
-        study: optuna.Study | None = None,
     ) -> None:
         self.candidates = candidates
         self.profile = profile
@@ -85,18 +90,22 @@ class Search:
         self.y = y
         self.splits = splits
         self.settings = settings
-        self.study = study if study is not None else self._create_study()
+        self.study = self._open_study()
         self._start = 0.0
         self._warned: set[str] = set()
         self._first_error: BaseException | None = None
         # Bookkeeping kept incrementally: reading every trial back per decision is O(n^2).
         self._durations: dict[str, list[float]] = {}
         self._best: tuple[float, float] | None = None  # (value, fit time) of the best trial
+        self._best_algorithm: str | None = None
+        self._failed = [t.number for t in self.study.get_trials(
+            deepcopy=False, states=(TrialState.FAIL,))]
         for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             self._on_complete(t.params["algorithm"], t.value, t.user_attrs)
 
     # -- set-up --------------------------------------------------------------------------
-    def _create_study(self) -> optuna.Study:
+    def _open_study(self) -> optuna.Study:
+        """In memory, or in the settings' storage (resuming it when asked)."""
         s = self.settings
         pruner = (optuna.pruners.MedianPruner(n_startup_trials=10, n_warmup_steps=1)
                   if s.prune and len(self.splits) > 2 else optuna.pruners.NopPruner())
@@ -111,7 +120,18 @@ class Search:
             else:
                 # grid and manual trials are fully enqueued: the sampler is never consulted.
                 sampler = optuna.samplers.RandomSampler(seed=s.sampler_seed)
-            return optuna.create_study(direction=s.metric.direction, sampler=sampler, pruner=pruner)
+            if s.store is None:
+                return optuna.create_study(direction=s.metric.direction, sampler=sampler,
+                                           pruner=pruner)
+            study, names = open_study(s.store, s.fingerprint, list(self.candidates),
+                                      s.metric.direction, sampler, pruner)
+        missing = [n for n in names if n not in self.candidates]
+        if missing:
+            raise InvalidParameterError(
+                f"The stored search uses algorithms that are not available now: {missing}. "
+                "Restore their space files (or install their libraries) to resume.")
+        self.candidates = {n: self.candidates[n] for n in names}
+        return study
 
     def _planned(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Configurations to run before (or, for grid and manual, instead of) sampling."""
@@ -128,11 +148,13 @@ class Search:
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> SearchOutcome:
         s = self.settings
-        self._start = time.monotonic()
+        # A resumed search counts its earlier runs' time and trials against the budget.
+        self._start = time.monotonic() - previous_elapsed(self.study)
         planned = self._planned()
         seen = {_key(t.params) for t in self.study.trials}
         sampling = s.strategy in ("bayesian", "random")
-        started = skips = 0
+        started = sum(t.state.is_finished() for t in self.study.trials)
+        skips = 0
         interrupted = False
         while s.n_trials is None or started < s.n_trials:
             if self._out_of_time():
@@ -147,6 +169,7 @@ class Search:
                 skips += 1
                 trial.set_user_attr("skipped", str(why))
                 self.study.tell(trial, state=TrialState.PRUNED)
+                self._after_trial(started)
                 if skips >= MAX_CONSECUTIVE_SKIPS:
                     break
                 continue
@@ -167,6 +190,7 @@ class Search:
                 self.study.tell(trial, value)
                 self._on_complete(trial.params["algorithm"], value, trial.user_attrs)
             skips = 0
+            self._after_trial(started)
         if not any(t.state == TrialState.COMPLETE for t in self.study.trials):
             if interrupted:
                 raise KeyboardInterrupt
@@ -176,6 +200,19 @@ class Search:
                            "n_trials, or pick cheaper algorithms.")
             raise AllTrialsFailedError(message) from self._first_error
         return SearchOutcome(self.study, time.monotonic() - self._start, interrupted)
+
+    def _after_trial(self, done: int) -> None:
+        """Persist the elapsed time (for resume) and log progress for whoever listens."""
+        elapsed = time.monotonic() - self._start
+        if self.settings.store is not None:
+            record_elapsed(self.study, elapsed)
+        progress_logger.debug(
+            "progress", extra={"automl_progress": {
+                "elapsed": elapsed, "budget": self.settings.time_budget, "done": done,
+                "n_trials": self.settings.n_trials, "failed": len(self._failed),
+                "best": None if self._best is None else self._best[0],
+                "best_algorithm": self._best_algorithm, "metric": self.settings.metric.name,
+            }})
 
     def _enqueue_next(self, planned: Iterator, seen: set) -> bool:
         for algorithm, config in planned:
@@ -237,6 +274,7 @@ class Search:
     def _record_failure(self, trial: optuna.Trial, exc: Exception) -> None:
         algorithm = trial.params.get("algorithm", "?")
         text = f"{type(exc).__name__}: {exc}"
+        self._failed.append(trial.number)
         trial.set_user_attr("error", text)
         trial.set_user_attr("traceback", traceback.format_exc(limit=5))
         if self._first_error is None:
@@ -272,6 +310,7 @@ class Search:
         self._durations.setdefault(algorithm, []).append(fit_time + attrs.get("score_time", 0.0))
         if self._best is None or self.settings.metric.better(value, self._best[0]):
             self._best = (value, fit_time)
+            self._best_algorithm = algorithm
 
     def _expected_duration(self, algorithm: str) -> float | None:
         """Median duration of this algorithm's trials; before it has run, scale others by cost."""

@@ -1,0 +1,243 @@
+"""Saved models: the fitted pipeline plus the metadata that makes predictions safe.
+
+A model file (``.automl``) is a zip archive with two members:
+
+- ``pipeline.skops``: the fitted scikit-learn Pipeline in skops format. Unlike pickle,
+  loading it does not run arbitrary code: only types on an allow-list are rebuilt. The
+  allow-list is what automl's own pipelines contain; a file holding anything else is
+  refused unless the caller explicitly trusts those types.
+- ``metadata.json``: format version, library versions, task, target name, class labels, the
+  feature schema (names, order, kinds, dtypes, category sets), metric and CV estimate.
+
+Loading warns when installed library versions differ from those that saved the model.
+Predicting checks the schema first: missing columns and incompatible dtypes are errors
+naming the column; extra columns are ignored with a note.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import platform
+import warnings
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.exceptions import AutoMLWarning, DataValidationError, InvalidParameterError
+
+logger = logging.getLogger("automl.persistence")
+
+FORMAT_VERSION = 1
+VERSIONED_LIBRARIES = ("automl", "scikit-learn", "lightgbm", "xgboost", "numpy", "pandas", "skops")
+# Category values kept per column in the schema (for the predict-time check and reports).
+MAX_CATEGORIES_KEPT = 1000
+
+# Types that automl's own pipelines contain beyond skops' defaults (checked by a test that
+# saves one pipeline of every registered algorithm).
+TRUSTED_TYPES = (
+    "collections.OrderedDict",
+    "functools.partial",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",
+    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    "sklearn.tree._tree.Tree",
+    "sklearn.utils._bunch.Bunch",
+    "sklearn.utils.validation.check_array",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+)
+
+
+class ModelVersionWarning(AutoMLWarning):
+    """The model was saved with other library versions than those installed."""
+
+
+@dataclass
+class SavedModel:
+    """A loaded model file: the pipeline, its metadata, and schema-checked prediction."""
+
+    pipeline: Any
+    metadata: dict[str, Any]
+
+    @property
+    def task(self) -> str:
+        return self.metadata["task"]
+
+    def check_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The columns the model needs, in its order, after checking names and dtypes."""
+        schema = self.metadata["features"]
+        names = [c["name"] for c in schema]
+        missing = [n for c, n in zip(schema, names) if n not in frame.columns and not c["dropped"]]
+        if missing:
+            raise DataValidationError(
+                f"The data lacks {len(missing)} column(s) the model needs: {missing[:10]}"
+                f"{' ...' if len(missing) > 10 else ''}. Add them (values may be missing) and "
+                "keep their names as at fit time."
+            )
+        extra = [c for c in frame.columns if c not in set(names)]
+        if extra:
+            logger.info("Ignoring %d column(s) the model was not fitted on: %s", len(extra),
+                        extra[:10])
+        out = frame.reindex(columns=names)
+        for column in schema:
+            if column["dropped"]:
+                continue
+            out[column["name"]] = _check_column(out[column["name"]], column)
+        return out
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.pipeline.predict(self.check_frame(frame))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.task == "regression":
+            raise InvalidParameterError("Probabilities exist only for classification models; "
+                                        "this model does regression.")
+        return self.pipeline.predict_proba(self.check_frame(frame))
+
+
+def save_model(model: Any, frame: pd.DataFrame, path: str | Path) -> Path:
+    """Save a fitted AutoMLClassifier/AutoMLRegressor with the schema of ``frame`` (its X)."""
+    import skops.io as sio
+
+    path = Path(path)
+    profile = model.profile_
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": {"python": platform.python_version(), **_versions()},
+        "task": profile.task,
+        "target": profile.target_name,
+        "classes": [_plain(c) for c in profile.classes],
+        "features": _schema(frame, profile),
+        "metric": model.metric_,
+        "best_algorithm": model.best_algorithm_,
+        "best_params": {k: _plain(v) for k, v in model.best_params_.items()},
+        "cv_score": model.best_score_,
+        "cv_folds": model.n_splits_,
+        "nested_cv": (None if getattr(model, "nested_cv_", None) is None
+                      else {k: v for k, v in model.nested_cv_.to_dict().items() if k != "folds"}),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("pipeline.skops", sio.dumps(model.best_pipeline_))
+        archive.writestr("metadata.json", json.dumps(meta, indent=2, default=_plain))
+    return path
+
+
+def load_model(path: str | Path, trusted: tuple[str, ...] = ()) -> SavedModel:
+    """Load a model file; ``trusted`` adds types to the allow-list (only for files you trust)."""
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            meta = json.loads(archive.read("metadata.json"))
+            data = archive.read("pipeline.skops")
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise DataValidationError(f"{path}: not an automl model file ({exc}). Model files are "
+                                  "written by 'automl fit' or automl.persistence.save_model.") from None
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise DataValidationError(f"{path}: model format version {meta.get('format_version')!r}; "
+                                  f"this automl reads version {FORMAT_VERSION}.")
+    unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES) - set(trusted))
+    if unknown:
+        raise DataValidationError(
+            f"{path}: the model contains types automl does not produce: {unknown}. Refusing to "
+            "load them. If you made this file yourself (e.g. with your own space file), pass "
+            "trusted=[...] (CLI: --trust TYPE) with these names."
+        )
+    pipeline = sio.loads(data, trusted=list(TRUSTED_TYPES) + list(trusted))
+    _warn_on_version_mismatch(path, meta.get("versions", {}))
+    return SavedModel(pipeline, meta)
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in VERSIONED_LIBRARIES:
+        try:
+            out[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _warn_on_version_mismatch(path: Path, saved: dict[str, str]) -> None:
+    now = _versions()
+    differ = {k: (v, now[k]) for k, v in saved.items() if k in now and now[k] != v}
+    if differ:
+        text = ", ".join(f"{k} {old} (now {new})" for k, (old, new) in differ.items())
+        warnings.warn(f"{path} was saved with {text}; predictions may differ or fail. Refit with "
+                      "the installed versions to be sure.", ModelVersionWarning, stacklevel=3)
+
+
+def _schema(frame: pd.DataFrame, profile: Any) -> list[dict[str, Any]]:
+    kinds = {**{c: "numeric" for c in profile.numeric},
+             **{c: "categorical" for c in profile.categorical}}
+    schema = []
+    for name in profile.columns:
+        column = frame[name]
+        entry: dict[str, Any] = {"name": name, "kind": kinds.get(name), "dtype": str(column.dtype),
+                                 "dropped": name in profile.dropped}
+        if kinds.get(name) == "categorical":
+            values = pd.unique(column.dropna())
+            entry["categories"] = sorted((_plain(v) for v in values[:MAX_CATEGORIES_KEPT]), key=str)
+            entry["category_type"] = "numeric" if pd.api.types.is_numeric_dtype(column) and not \
+                pd.api.types.is_bool_dtype(column) else "bool" if pd.api.types.is_bool_dtype(column) \
+                else "text"
+        schema.append(entry)
+    return schema
+
+
+def _check_column(values: pd.Series, column: dict[str, Any]) -> pd.Series:
+    name = column["name"]
+    if column["kind"] == "numeric":
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            return values
+        converted = pd.to_numeric(values, errors="coerce")
+        bad = converted.isna() & values.notna()
+        if bad.any():
+            raise DataValidationError(
+                f"Column {name!r} must be numeric (it was {column['dtype']} at fit time) but holds "
+                f"values such as {values[bad].iloc[0]!r}. Convert it or mark unknowns as missing."
+            )
+        return converted
+    if column.get("category_type") == "text" and pd.api.types.is_numeric_dtype(values) \
+            and values.notna().any():
+        raise DataValidationError(
+            f"Column {name!r} held text categories at fit time (e.g. "
+            f"{column['categories'][:3]}) but now holds numbers ({values.dtype}). Pass the same "
+            "kind of values as in training."
+        )
+    if column.get("category_type") == "text" and values.dtype != object:
+        return values.astype(object).where(values.notna(), None)
+    return values
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (np.ndarray, tuple)):
+        return [_plain(v) for v in value]
+    return value
