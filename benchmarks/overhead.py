@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -102,7 +103,9 @@ def measure(strategy: str, storage_kind: str, n_max: int, algorithms, counts) ->
                     "marginal between ms": 1e3 * last["between"].mean(),
                     "marginal inside ms": 1e3 * last["inside"].mean(),
                     "mean fit+score ms": 1e3 * first["work"].mean(),
-                    "search s (all trials)": total})
+                    "search s (all trials)": total,
+                    # the process's peak so far: searches run one after another
+                    "peak RSS MB so far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
     return out
 
 
