@@ -22,11 +22,14 @@ class ProgressLine(logging.Handler):
         if self.enabled:
             progress_logger.addHandler(self)
             progress_logger.setLevel(logging.DEBUG)
+            # the records are for this line only, not for the ordinary log output
+            self._propagate, progress_logger.propagate = progress_logger.propagate, False
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
             progress_logger.removeHandler(self)
+            progress_logger.propagate = self._propagate
             if self._shown:
                 self.stream.write("\n")
                 self.stream.flush()
