@@ -71,6 +71,7 @@ def build_pipeline(
         task=profile.task,
         categorical_positions=tuple(categorical_positions(profile, spec.preprocessing)),
         n_features_out=profile.n_features,
+        n_rows=profile.n_rows,
     )
     if spec.adapter:
         estimator = load_adapter(spec.adapter).build(cls, est_params, context)

@@ -23,6 +23,7 @@ class BuildContext:
     task: str
     categorical_positions: tuple[int, ...]
     n_features_out: int
+    n_rows: int
 
 
 def load_adapter(name: str) -> ModuleType:
