@@ -73,13 +73,14 @@ def classification_diagnostics(y: np.ndarray, proba: np.ndarray,
     keep = np.all(np.isfinite(proba), axis=1)
     y, proba = np.asarray(y)[keep], proba[keep]
     labels = [str(c) for c in classes]
-    predicted = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
-    matrix = confusion_matrix(np.asarray(y, dtype=object), predicted,
-                              labels=list(np.asarray(classes, dtype=object)))
+    index = {c: i for i, c in enumerate(classes)}
+    truth_index = np.asarray([index[v] for v in y.tolist()])
+    matrix = confusion_matrix(truth_index, np.argmax(proba, axis=1),
+                              labels=list(range(len(classes))))
     positives = [1] if len(classes) == 2 else list(range(min(len(classes), MAX_CURVES)))
     roc, pr = [], []
     for j in positives:
-        truth = (y == classes[j]).astype(int)
+        truth = (truth_index == j).astype(int)
         if truth.min() == truth.max():
             continue
         fpr, tpr, _ = roc_curve(truth, proba[:, j])

@@ -1,0 +1,77 @@
+"""``automl baseline DATA --target COL``: every algorithm at its defaults, scored in seconds."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from automl.cli.tables import read_table
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "baseline", help="score the dummy model and every algorithm at its defaults",
+        description="A baseline in seconds: fit the dummy model and every algorithm that "
+                    "applies to the task at its default configuration (the one that opens "
+                    "every search), all on the same cross-validation folds. Prints a "
+                    "leaderboard (score mean ± std, fit time, predict time per 1,000 rows, "
+                    "model size) and, with --out, writes a comparison report (HTML, Markdown "
+                    "and JSON) to that folder.",
+        epilog="Example: automl baseline train.csv --target churn --out baseline/   "
+               "then open baseline/report.html in a browser.")
+    parser.add_argument("data", help="the table: a .csv or .parquet file, one row per example")
+    parser.add_argument("--target", required=True, metavar="COL",
+                        help="name of the column to predict")
+    parser.add_argument("--task", choices=("binary", "multiclass", "regression"),
+                        help="override the task inferred from the target column")
+    parser.add_argument("--metric", help="metric to rank by (default: roc_auc for binary, "
+                                         "log_loss for multiclass, rmse for regression)")
+    parser.add_argument("--cv", type=int, default=5, metavar="K",
+                        help="number of cross-validation folds shared by all models "
+                             "(default: 5)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for the folds and the models (default: 0); the same seed "
+                             "gives the same folds as 'automl fit --seed'")
+    parser.add_argument("--algorithms", nargs="+", metavar="NAME",
+                        help="only these algorithms (see 'automl algorithms')")
+    parser.add_argument("--out", metavar="DIR",
+                        help="write report.html, report.md and report.json to this folder")
+    parser.add_argument("--quiet", action="store_true", help="print only the leaderboard")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from automl.baseline import baseline
+    from automl.report import write_report
+
+    table = read_table(args.data)
+    result = baseline(table, target=args.target, task=args.task, metric=args.metric,
+                      cv=args.cv, algorithms=args.algorithms, random_state=args.seed)
+    print(format_leaderboard(result.leaderboard, result.metric))
+    print(result.summary())
+    if args.out:
+        X = table.drop(columns=[args.target])
+        paths = write_report(result, X, table[args.target], args.out)
+        print(f"Report: {paths['html']} (also {paths['markdown'].name}, {paths['json'].name})")
+    return 0
+
+
+def format_leaderboard(board: pd.DataFrame, metric: str) -> str:
+    """The leaderboard as a terminal table: score mean ± std, times, size, state."""
+    out = pd.DataFrame({
+        "algorithm": board["algorithm"],
+        metric: [_mean_std(m, s) for m, s in zip(board[metric], board["std"])],
+        "fit s/fold": board["fit_time"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+        "predict ms/1k rows": board["predict_ms_per_1000"].map(
+            lambda v: "" if pd.isna(v) else f"{v:.1f}"),
+        "size kB": board["size_bytes"].map(lambda v: "" if pd.isna(v) else f"{v / 1000:.1f}"),
+        "state": board["state"],
+        "error or note": [(e or n or "")[:60] for e, n in zip(board["error"].fillna(""),
+                                                              board["note"].fillna(""))],
+    })
+    return out.to_string(index=False)
+
+
+def _mean_std(mean: float, std: float) -> str:
+    return "" if pd.isna(mean) else f"{mean:.4f} ± {std:.4f}"

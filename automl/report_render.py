@@ -1,0 +1,227 @@
+"""Render a report dict (the content of report.json) as self-contained HTML or as Markdown.
+
+Every string that comes from the data or from a model (column names, class labels,
+algorithm names, parameter values, error messages) goes through :func:`html.escape` in
+HTML and through :func:`md` in Markdown, so a column named ``<script>alert(1)</script>``
+is shown as text. The HTML has no external asset and no script: styles are inline and
+the figures are inline SVG (see :mod:`automl.report_plots`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from automl.report_plots import render_figures
+
+FIGURE_CAPTIONS = {
+    "leaderboard": "Mean ± standard deviation over the folds of each model.",
+    "target": "The target as the models saw it.",
+    "confusion": "Rows: the true class; columns: the predicted class (most probable); "
+                 "colour: share of the true class's rows.",
+    "curves": "One-vs-rest for multiclass targets. Dashed: a model without skill.",
+    "regression": "Each point is a row predicted by a model that did not train on it.",
+    "history": "Each point is a completed trial; the line is the best score so far.",
+    "params": "Each point is a completed trial of the best algorithm.",
+    "importance": "How much of the variation of the score each hyperparameter explains.",
+}
+
+
+def e(value: Any) -> str:
+    """Text for HTML: escaped, quotes included."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def md(value: Any) -> str:
+    """Text for a Markdown table cell: HTML, emphasis, links and pipes neutralised."""
+    text = "" if value is None else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"([\\`*_\[\]|#])", r"\\\1", text)
+    return " ".join(text.split())
+
+
+def num(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, (int, float)):
+        if abs(value) >= 1e5 or 0 < abs(value) < 1e-4:
+            return f"{value:.{digits - 1}e}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def mean_std(m: dict[str, Any]) -> str:
+    if m.get("mean") is None:
+        return "—"
+    return num(m["mean"]) + ("" if m.get("std") is None else f" ± {num(m['std'])}")
+
+
+def size(value: Any) -> str:
+    if value is None:
+        return "—"
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return "—"
+
+
+def headline(r: dict[str, Any]) -> list[str]:
+    """The sentences a reader sees first (plain text, not escaped)."""
+    best = next(m for m in r["models"] if m["algorithm"] == r["best"])
+    dummy = next((m for m in r["models"] if m["algorithm"] == "dummy"), None)
+    lines = [f"Best: {r['best']}, {r['metric']} {mean_std(best)} over {r['n_splits']} folds"
+             + (f" (dummy model {num(dummy['mean'])})." if dummy else ".")]
+    tied = [n for n in r["comparison"]["not_worse"] if n != r["best"]]
+    lines.append("Not significantly worse than the best on the same folds: "
+                 + (", ".join(tied) if tied else "none") + ".")
+    nested = r.get("nested")
+    if nested:
+        low, high = nested["ci95"]
+        lines.append(f"Expected on new data (nested CV): {nested['metric']} {num(nested['mean'])}, "
+                     f"95% interval {num(low)} to {num(high)}; the inner best was "
+                     f"{num(nested['inner_best_mean'])} (optimism {num(nested['optimism'])}).")
+    return lines
+
+
+def leaderboard_rows(r: dict[str, Any]) -> list[list[str]]:
+    """The leaderboard as plain text cells (escaped by the caller)."""
+    rows = []
+    for rank, m in enumerate(r["models"], 1):
+        c = m.get("comparison") or {}
+        verdict = ("best" if m["algorithm"] == r["best"] else "" if not c
+                   else "worse" if c["worse"] else "not significantly worse")
+        rows.append([str(rank), m["algorithm"], mean_std(m),
+                     num(c.get("difference")) if c and m["algorithm"] != r["best"] else "",
+                     num(c.get("p"), 3) if c and m["algorithm"] != r["best"] else "", verdict,
+                     num(m["fit_time"], 3), num(m["predict_ms_per_1000"], 3),
+                     size(m["size_bytes"]), m["state"]])
+    return rows
+
+
+LEADERBOARD_HEADER = ["#", "algorithm", "{metric} mean ± std", "Δ vs best", "p", "vs best",
+                      "fit s/fold", "predict ms/1,000 rows", "size", "state"]
+
+
+def method_notes(r: dict[str, Any]) -> list[str]:
+    comparison = r["comparison"]
+    notes = [
+        f"Folds: {r['cv']}. Every model in the leaderboard was scored on the same folds.",
+        f"Paired comparison: {comparison['test']}, α = {comparison['alpha']}, on the per-fold "
+        f"differences with {r['best']}. Fold scores share training rows, so the plain paired "
+        "t-test is too confident; the variance is inflated by 1/k + n_test/n_train "
+        f"(here n_test/n_train = {num(comparison['test_train_ratio'], 3)}). With few folds the "
+        "test has little power: 'not significantly worse' means the folds cannot tell the "
+        "models apart.",
+        "Fit time: seconds per fold fit. Predict: milliseconds per 1,000 rows on one thread. "
+        "Size: the pickled pipeline" + (" fitted on the first fold." if r["kind"] == "baseline"
+                                        else " of the configuration fitted on all rows."),
+        f"Diagnostics: {r['diagnostics'].get('folds', '')}.",
+    ]
+    if r["kind"] == "baseline":
+        notes.append("Each algorithm runs its default configuration: the one that opens every "
+                     "search.")
+    else:
+        notes.append("Leaderboard: the best trial of each algorithm in the search.")
+    return notes
+
+
+def to_markdown(r: dict[str, Any]) -> str:
+    """The report as Markdown: the same sections as the HTML, tables instead of figures."""
+    out = [f"# {md(_title(r))}", "", f"_{md(_subtitle(r))}_", ""]
+    out += [f"- {md(line)}" for line in headline(r)] + [""]
+    out += ["## Leaderboard", "", _md_table(
+        [h.format(metric=r["metric"]) for h in LEADERBOARD_HEADER], leaderboard_rows(r)), ""]
+    failed = [m for m in r["models"] if m["error"]]
+    if failed:
+        out += ["Errors:", ""] + [f"- {md(m['algorithm'])}: {md(m['error'])}" for m in failed]
+        out.append("")
+    other = _other_metric_rows(r)
+    if other:
+        out += ["## Other metrics", "", _md_table(other[0], other[1]), ""]
+    if r.get("nested"):
+        n = r["nested"]
+        out += ["## Nested cross-validation", "",
+                f"{md(n['metric'])}: {num(n['mean'])} ± {num(n['std'])}, 95% interval "
+                f"{num(n['ci95'][0])} to {num(n['ci95'][1])} ({md(n['ci_method'])}); inner "
+                f"best {num(n['inner_best_mean'])}, optimism {num(n['optimism'])}.", ""]
+    out += ["## Diagnostics (out of fold)", "", *_md_diagnostics(r), ""]
+    imp = ((r.get("search") or {}).get("importance") or {})
+    if imp.get("values"):
+        out += [f"## Hyperparameter importance ({md(r['search']['algorithm'])})", "",
+                _md_table(["parameter", "importance"],
+                          [[k, num(v, 3)] for k, v in sorted(imp["values"].items(),
+                                                             key=lambda kv: -kv[1])]), ""]
+    out += ["## Data", "", *_md_data(r["data"]), "", "## Method", ""]
+    out += [f"- {md(n)}" for n in method_notes(r)]
+    out += ["", "Figures are in report.html.", ""]
+    return "\n".join(out)
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(md(h) for h in header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _md_diagnostics(r: dict[str, Any]) -> list[str]:
+    d = r["diagnostics"]
+    lines = [f"Model: {md(d['algorithm'])}; {md(d.get('folds', ''))}.", ""]
+    if d["kind"] == "regression":
+        return lines + [f"rmse {num(d['rmse'])}, mae {num(d['mae'])}, r2 {num(d['r2'])} "
+                        f"over {d['n']} rows."]
+    curves = [f"{md(roc['label'])}: ROC AUC {num(roc['auc'], 3)}, AP {num(pr['ap'], 3)}"
+              for roc, pr in zip(d["roc"], d["pr"])]
+    lines.append(f"Accuracy {num(d['accuracy'])}; " + "; ".join(curves) + ".")
+    if len(d["labels"]) <= 15:
+        lines += ["", "Confusion matrix (rows true, columns predicted):", "",
+                  _md_table(["true \\ predicted", *d["labels"]],
+                            [[label, *map(str, row)] for label, row in
+                             zip(d["labels"], d["confusion"])])]
+    return lines
+
+
+def _md_data(data: dict[str, Any]) -> list[str]:
+    lines = [f"{data['n_rows']} rows; {data['n_columns']} feature columns: "
+             f"{data['n_numeric']} numeric, {data['n_categorical']} categorical, "
+             f"{len(data['dropped'])} dropped ({md(', '.join(data['dropped'])) or 'none'}); "
+             f"{data['missing_cells']} missing cells in {data['rows_with_missing']} rows; "
+             f"target {md(data['target'])}.", ""]
+    if "class_balance" in data:
+        lines.append(_md_table(["class", "rows", "share"],
+                               [[c["label"], str(c["count"]), f"{c['share']:.1%}"]
+                                for c in data["class_balance"]]))
+    else:
+        t = data["target_distribution"]
+        lines.append(_md_table(["mean", "std", "min", "median", "max"],
+                               [[num(t[k]) for k in ("mean", "std", "min", "median", "max")]]))
+    return lines
+
+
+def _other_metric_rows(r: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:
+    names = sorted({k for m in r["models"] for k in (m.get("other_metrics") or {})})
+    if not names:
+        return None
+    rows = [[m["algorithm"], *[mean_std(m["other_metrics"].get(n, {})) for n in names]]
+            for m in r["models"] if m.get("other_metrics")]
+    return ["algorithm", *names], rows
+
+
+def _title(r: dict[str, Any]) -> str:
+    return ("Baseline: default configurations compared" if r["kind"] == "baseline"
+            else "Search report: the best model of each algorithm compared")
+
+
+def _subtitle(r: dict[str, Any]) -> str:
+    return (f"{r['task']} task, metric {r['metric']} "
+            f"({'higher' if r['greater_is_better'] else 'lower'} is better); target "
+            f"{r['data']['target']}; automl {r['automl_version']}, {r['created']}")
+
+
+def to_html(r: dict[str, Any]) -> str:
+    """The report as one HTML file with every asset inline (no network, no script)."""
+    from automl.report_html import page
+
+    return page(r, render_figures(r))
