@@ -217,7 +217,7 @@ def _title(r: dict[str, Any]) -> str:
 def _subtitle(r: dict[str, Any]) -> str:
     return (f"{r['task']} task, metric {r['metric']} "
             f"({'higher' if r['greater_is_better'] else 'lower'} is better); target "
-            f"{r['data']['target']}; automl {r['automl_version']}, {r['created']}")
+            f"{r['data']['target'] or '(unnamed)'}; automl {r['automl_version']}, {r['created']}")
 
 
 def to_html(r: dict[str, Any]) -> str:

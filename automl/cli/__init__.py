@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from automl.exceptions import AutoMLError
 
 # One module per command in this package, each with add_parser(subparsers) and run(args).
-COMMANDS = ("fit", "predict", "algorithms", "space", "check_space")
+COMMANDS = ("fit", "predict", "baseline", "report", "algorithms", "space", "check_space")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

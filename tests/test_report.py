@@ -1,0 +1,169 @@
+"""The comparison report: content, escaping, self-containment, re-rendering, the paired test."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.base import clone
+
+import automl
+from automl import AutoMLClassifier, AutoMLRegressor
+from automl.cli import main
+from automl.evaluation import resolve_metric
+from automl.exceptions import DataValidationError, InvalidParameterError
+from automl.report import Report, write_report
+from automl.report_sources import _fit_splits
+from automl.report_stats import compare_to_best, corrected_paired_ttest
+
+EVIL = "<script>alert(1)</script>"
+
+
+def evil_frame(n: int = 160, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """A binary task whose column names and class labels are HTML and Markdown."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    X = pd.DataFrame({EVIL: x, "noise": rng.normal(size=n),
+                      "colour | *bold*": rng.choice(["<b>red</b>", "$blue$"], size=n)})
+    y = pd.Series(np.where(x + 0.5 * rng.normal(size=n) > 0, "<i>yes</i>", "$no$ & co"),
+                  name="label")
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def baseline_report(tmp_path_factory):
+    X, y = evil_frame()
+    result = automl.baseline(X, y, cv=3, algorithms=["logistic_regression", "gaussian_nb"])
+    out = tmp_path_factory.mktemp("baseline")
+    return write_report(result, X, y, out), result
+
+
+def test_write_report_writes_json_html_and_markdown(baseline_report):
+    paths, result = baseline_report
+    assert set(paths) == {"json", "html", "markdown"} and all(p.is_file() for p in paths.values())
+    content = json.loads(paths["json"].read_text(encoding="utf-8"))  # strict JSON: no NaN
+    assert content["kind"] == "baseline" and content["best"] == result.best_algorithm
+    assert [m["algorithm"] for m in content["models"]] == list(result.leaderboard["algorithm"])
+    assert content["data"]["n_rows"] == 160 and content["data"]["n_categorical"] == 1
+    assert {c["label"] for c in content["data"]["class_balance"]} == {"<i>yes</i>", "$no$ & co"}
+    assert result.best_algorithm in content["comparison"]["not_worse"]
+    assert "Nadeau and Bengio" in content["comparison"]["test"]
+    diagnostics = content["diagnostics"]
+    assert diagnostics["kind"] == "classification" and len(diagnostics["roc"]) == 1
+    assert np.sum(diagnostics["confusion"]) == 160
+
+
+def test_html_is_self_contained_and_escapes_text_from_the_data(baseline_report):
+    paths, _ = baseline_report
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>red</b>" not in page and "<i>yes</i>" not in page
+    # No asset fetched from anywhere: no src, stylesheet link or url() pointing outside.
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert "@import" not in page and "url(http" not in page
+    assert page.count("<svg") >= 4
+    assert 'id="leaderboard"' in page
+
+
+def test_markdown_escapes_text_from_the_data(baseline_report):
+    paths, _ = baseline_report
+    text = paths["markdown"].read_text(encoding="utf-8")
+    assert "<script>" not in text and "&lt;i&gt;yes&lt;/i&gt;" in text
+    assert "## Leaderboard" in text and "logistic\\_regression" in text
+
+
+def test_report_command_renders_again_from_report_json(baseline_report, tmp_path, capsys):
+    paths, _ = baseline_report
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "report.json").write_bytes(paths["json"].read_bytes())
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert (run / "report.md").is_file()
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "report.json" in capsys.readouterr().err
+
+
+def test_a_report_of_another_schema_version_is_refused(baseline_report, tmp_path):
+    paths, _ = baseline_report
+    content = json.loads(paths["json"].read_text(encoding="utf-8"))
+    content["schema_version"] = 99
+    (tmp_path / "report.json").write_text(json.dumps(content), encoding="utf-8")
+    with pytest.raises(DataValidationError, match="schema_version 99"):
+        Report.load(tmp_path)
+
+
+def test_report_of_a_fit_has_nested_cv_history_and_importance(tmp_path, breast_cancer):
+    X, y = breast_cancer
+    X, y = X.iloc[:150], y.iloc[:150]
+    model = AutoMLClassifier(n_trials=10, time_budget=None, cv=3, outer_cv=2, random_state=0,
+                             algorithms=["logistic_regression", "gaussian_nb"]).fit(X, y)
+    report = Report.from_source(model, X, y)
+    content = report.to_dict()
+    assert content["kind"] == "fit" and content["best"] == model.best_algorithm_
+    assert content["nested"]["ci95"][0] <= content["nested"]["mean"] <= content["nested"]["ci95"][1]
+    assert len(content["search"]["history"]) == model.n_trials_
+    assert content["search"]["params"], "score against each hyperparameter"
+    assert content["search"]["importance"]["method"].startswith("fANOVA")
+    best = next(m for m in content["models"] if m["algorithm"] == model.best_algorithm_)
+    assert best["mean"] == pytest.approx(model.best_score_) and best["size_bytes"] > 0
+    assert "search's own 3 folds" in content["diagnostics"]["folds"]
+    page = report.to_html()
+    assert 'id="plot-history"' in page and 'id="plot-params"' in page and 'id="nested"' in page
+
+
+def test_out_of_fold_predictions_use_the_search_folds(diabetes):
+    X, y = diabetes
+    X, y = X.iloc[:150], y.iloc[:150]
+    model = AutoMLRegressor(n_trials=3, time_budget=None, cv=3, random_state=3,
+                            algorithms=["ridge"]).fit(X, y)
+    splits, _ = _fit_splits(model, y.to_numpy())
+    rmse = resolve_metric("rmse", "regression")
+    refit = [rmse.score(clone(model.best_pipeline_).fit(X.iloc[tr], y.iloc[tr]),
+                        X.iloc[te], y.iloc[te]) for tr, te in splits]
+    best = model.leaderboard_.iloc[0]
+    assert refit == pytest.approx([best[f"fold{i}"] for i in range(3)])
+
+
+def test_regression_report_shows_predicted_against_true(diabetes, tmp_path):
+    X, y = diabetes
+    result = automl.baseline(X, y, cv=3, algorithms=["ridge", "knn"])
+    content = Report.from_source(result, X, y).to_dict()
+    diagnostics = content["diagnostics"]
+    assert diagnostics["kind"] == "regression" and diagnostics["n"] == len(y)
+    dummy = next(m for m in content["models"] if m["algorithm"] == "dummy")
+    assert diagnostics["rmse"] < dummy["mean"]
+    assert "target_distribution" in content["data"]
+    assert 'id="plot-regression"' in Report(content).to_html()
+
+
+def test_report_needs_a_fitted_source(diabetes):
+    X, y = diabetes
+    with pytest.raises(InvalidParameterError, match="AutoMLRegressor"):
+        Report.from_source(AutoMLRegressor(), X, y)
+
+
+def test_corrected_t_test_is_wider_than_the_naive_one():
+    best = np.array([0.90, 0.92, 0.91, 0.93, 0.90])
+    other = np.array([0.89, 0.90, 0.91, 0.91, 0.88])
+    corrected = corrected_paired_ttest(best, other, 0.25, greater_is_better=True)
+    naive = stats.ttest_rel(best, other, alternative="greater")
+    assert corrected["difference"] == pytest.approx(0.014)
+    assert naive.pvalue < corrected["p"] < 1
+    # Losses: lower is better, so the same numbers flipped favour ``other``.
+    assert corrected_paired_ttest(best, other, 0.25, greater_is_better=False)["p"] > 0.5
+    assert corrected_paired_ttest(best, best, 0.25, True)["p"] == 1.0
+
+
+def test_compare_to_best_lists_the_models_not_significantly_worse():
+    folds = {"a": [0.9, 0.91, 0.92, 0.9, 0.91], "b": [0.9, 0.9, 0.92, 0.89, 0.91],
+             "c": [0.5, 0.52, 0.49, 0.51, 0.5]}
+    result = compare_to_best(folds, "a", 0.25, greater_is_better=True)
+    assert result["not_worse"] == ["a", "b"]
+    assert {r["algorithm"]: r["worse"] for r in result["rows"]} == {
+        "a": False, "b": False, "c": True}
