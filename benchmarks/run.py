@@ -82,6 +82,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--systems", default=",".join(LOCAL_SYSTEMS + ("flaml",)),
                    help=f"comma-separated, among {', '.join(LOCAL_SYSTEMS + tuple(PEERS))}")
     p.add_argument("--out", required=True, help="JSON-lines file; appended to, and resumed")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="run again the rows recorded as failed (the summary keeps the last)")
     args = p.parse_args(argv)
     args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = [s for s in args.systems if s not in LOCAL_SYSTEMS and s not in PEERS]
@@ -203,14 +205,14 @@ def make_row(system, ds, fold, seed, budget, split, y, result, facts,
     return row
 
 
-def done_keys(path: Path) -> set[tuple]:
+def done_keys(path: Path, retry_failed: bool = False) -> set[tuple]:
     if not path.exists():
         return set()
     keys = set()
     for line in path.read_text().splitlines():
         if line.strip():
             r = json.loads(line)
-            if r["status"] in ("ok", "failed"):
+            if r["status"] == "ok" or (r["status"] == "failed" and not retry_failed):
                 keys.add((r["dataset"], r["system"], r["fold"], r["seed"], r["budget"]))
     return keys
 
@@ -227,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     datasets = load_manifest(args.datasets, args.only)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = done_keys(out)
+    done = done_keys(out, args.retry_failed)
     unavailable: dict[str, str | None] = {}
     engine = engine_version()
     print(f"[benchmarks] engine {engine}, {os.cpu_count()} cores, results to {out}", flush=True)

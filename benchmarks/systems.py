@@ -75,6 +75,22 @@ def _ordinal_frame(X: pd.DataFrame, impute: bool):
     return transformer, len(cats)
 
 
+def _drop_empty(fit: Callable[..., Fitted]) -> Callable[..., Fitted]:
+    """Drop training columns that are entirely missing (simple preprocessing for defaults).
+
+    HistGradientBoosting (scikit-learn 1.9) raises "window shape cannot be larger than input
+    array shape" on an all-NaN numeric column, e.g. TBG in sick.
+    """
+    def wrapped(X, y, task, budget, seed) -> Fitted:
+        keep = [c for c in X.columns if X[c].notna().any()]
+        fitted = fit(X[keep], y, task, budget, seed)
+        prepare = fitted.prepare
+        fitted.prepare = lambda T: prepare(T[keep])
+        return fitted
+    wrapped.__name__ = fit.__name__
+    return wrapped
+
+
 def _as_strings(X: pd.DataFrame) -> pd.DataFrame:
     X = X.copy()
     for c in X.columns:
@@ -198,8 +214,8 @@ def fit_optuna_lgbm(X, y, task, budget, seed) -> Fitted:
 SYSTEMS: dict[str, Callable[..., Fitted]] = {
     "automl": fit_automl,
     "automl_random": fit_automl_random,
-    "hgb_default": fit_hgb_default,
-    "rf_default": fit_rf_default,
-    "lgbm_default": fit_lgbm_default,
+    "hgb_default": _drop_empty(fit_hgb_default),
+    "rf_default": _drop_empty(fit_rf_default),
+    "lgbm_default": _drop_empty(fit_lgbm_default),
     "optuna_lgbm": fit_optuna_lgbm,
 }
