@@ -17,16 +17,15 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from automl.builder import complete_config, make_candidate
 from automl.data import DatasetProfile, validate_data
-from automl.evaluation import dummy_scores, make_splits, resolve_metric
+from automl.evaluation import dummy_scores, int_seed, make_splits, resolve_metric
 from automl.exceptions import InvalidParameterError, did_you_mean
-from automl.nested import NestedResult, run_outer_fold, split_budget
+from automl.nested import nested_cross_validation, split_budget
 from automl.registry import load_registry, select_candidates
 from automl.report import cv_results, leaderboard
 from automl.search import STRATEGIES, Search, SearchSettings, refit_best
@@ -110,39 +109,16 @@ class _AutoMLBase(BaseEstimator):
         time_budget = self.time_budget
         if self.outer_cv is not None:
             budget = split_budget(self.time_budget, _n_splits(self.outer_cv), self.n_jobs)
-            self.nested_cv_ = self._nested_cv(frame, y, profile, groups, metric, outer_seq, budget)
+            self.nested_cv_ = nested_cross_validation(self, frame, y, profile, groups, metric,
+                                                      outer_seq, budget)
             time_budget = budget["final_search"]
         self._search(frame, y, profile, groups, metric, time_budget,
-                     [_int_seed(s) for s in (cv_seq, sampler_seq, estimator_seq)],
+                     [int_seed(s) for s in (cv_seq, sampler_seq, estimator_seq)],
                      self._store("automl"))
         self.fit_time_ = time.monotonic() - started
         logger.debug("Best: %s with %s %.4g (%d trials, %.1fs).", self.best_algorithm_,
                     metric.name, self.best_score_, self.n_trials_, self.fit_time_)
         return self
-
-    def _nested_cv(self, frame, y, profile, groups, metric, outer_seq, budget) -> NestedResult:
-        """Run one independent search per outer fold (in parallel with ``n_jobs``)."""
-        outer_seed = _int_seed(outer_seq)
-        splits = make_splits(self.outer_cv, profile.task, y, groups, random_state=outer_seed)
-        kinds = {**{c: "numeric" for c in profile.numeric},
-                 **{c: "categorical" for c in profile.categorical}}
-        inner = []
-        for fold, seq in enumerate(outer_seq.spawn(len(splits))):
-            estimator = clone(self).set_params(
-                outer_cv=None, n_jobs=1, time_budget=budget["per_outer_search"],
-                random_state=_int_seed(seq), column_kinds=kinds)
-            estimator._study_name = f"automl-outer-{fold}"
-            if "task" in estimator.get_params():
-                estimator.set_params(task=profile.task)
-            inner.append(estimator)
-        jobs = (delayed(run_outer_fold)(est, frame, y, split, groups, i, profile.task, metric)
-                for i, (est, split) in enumerate(zip(inner, splits)))
-        rows = Parallel(n_jobs=self.n_jobs)(jobs)
-        return NestedResult(
-            folds=pd.DataFrame(rows), metric=metric.name,
-            greater_is_better=metric.greater_is_better,
-            n_train=float(np.mean([len(tr) for tr, _ in splits])),
-            n_test=float(np.mean([len(te) for _, te in splits])), budget=budget, splits=splits)
 
     def _store(self, default_name: str) -> StudyStore | None:
         """Where this search persists: each outer fold gets its own study in the storage."""
@@ -399,10 +375,6 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
 # One core per fit: OpenMP learners (HistGradientBoosting, LightGBM, XGBoost) spin-wait for
 # threads, and on a busy 2-core machine a 0.2 s fit was measured at 40-70 s without this limit.
 # Fits are also reproducible on one core.
-
-
-def _int_seed(seq: np.random.SeedSequence) -> int:
-    return int(seq.generate_state(1)[0])
 
 
 def _n_splits(cv: Any) -> int:

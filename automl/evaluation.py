@@ -183,5 +183,10 @@ def fold_scores(estimator: Any, X: Any, y: np.ndarray, splits: list[Split], metr
     return out
 
 
+def int_seed(seq: np.random.SeedSequence) -> int:
+    """An int seed for a library, drawn from one branch of the user's seed."""
+    return int(seq.generate_state(1)[0])
+
+
 def take_rows(X: Any, rows: np.ndarray) -> Any:
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]

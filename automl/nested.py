@@ -25,7 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from automl.evaluation import Metric, Split, resolve_metric, take_rows
+from joblib import Parallel, delayed
+from sklearn.base import clone
+
+from automl.evaluation import Metric, Split, int_seed, make_splits, resolve_metric, take_rows
 from automl.exceptions import AutoMLWarning
 
 # Reported on every outer fold besides the search metric.
@@ -131,6 +134,39 @@ def split_budget(time_budget: float | None, n_outer: int, n_jobs: int) -> dict[s
     per_search = None if time_budget is None else time_budget / (waves + 1)
     return {"total": time_budget, "outer_folds": n_outer, "parallel_jobs": n_jobs,
             "waves": waves, "per_outer_search": per_search, "final_search": per_search}
+
+
+def nested_cross_validation(
+    estimator: Any, frame: pd.DataFrame, y: np.ndarray, profile: Any, groups: Any,
+    metric: Metric, outer_seq: np.random.SeedSequence, budget: dict[str, Any],
+) -> NestedResult:
+    """One independent search per outer fold (in parallel with ``estimator.n_jobs``).
+
+    Each fold's search is a clone of ``estimator`` without ``outer_cv``, with its share of
+    the budget, a seed spawned from ``outer_seq``, the column kinds of the whole data (so
+    a fold cannot re-guess them differently), and its own study name in the storage.
+    """
+    splits = make_splits(estimator.outer_cv, profile.task, y, groups,
+                         random_state=int_seed(outer_seq))
+    kinds = {**{c: "numeric" for c in profile.numeric},
+             **{c: "categorical" for c in profile.categorical}}
+    inner = []
+    for fold, seq in enumerate(outer_seq.spawn(len(splits))):
+        fold_estimator = clone(estimator).set_params(
+            outer_cv=None, n_jobs=1, time_budget=budget["per_outer_search"],
+            random_state=int_seed(seq), column_kinds=kinds)
+        if "task" in fold_estimator.get_params():
+            fold_estimator.set_params(task=profile.task)
+        fold_estimator._study_name = f"automl-outer-{fold}"
+        inner.append(fold_estimator)
+    jobs = (delayed(run_outer_fold)(est, frame, y, split, groups, i, profile.task, metric)
+            for i, (est, split) in enumerate(zip(inner, splits)))
+    rows = Parallel(n_jobs=estimator.n_jobs)(jobs)
+    return NestedResult(
+        folds=pd.DataFrame(rows), metric=metric.name,
+        greater_is_better=metric.greater_is_better,
+        n_train=float(np.mean([len(tr) for tr, _ in splits])),
+        n_test=float(np.mean([len(te) for _, te in splits])), budget=budget, splits=splits)
 
 
 def run_outer_fold(
