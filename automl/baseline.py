@@ -176,9 +176,9 @@ def baseline(
         configs[name] = config
         outcome = _evaluate(make, data, y_arr, splits, metrics, classes)
         fold_scores[name] = outcome.pop("folds")
-        if outcome.get("oof") is not None:
-            oof[name] = outcome.pop("oof")
-        outcome.pop("oof", None)
+        predictions = outcome.pop("oof")
+        if predictions is not None:
+            oof[name] = predictions
         rows.append({"algorithm": name, **outcome})
         logger.info("Baseline %s: %s", name, outcome["error"] or
                     f"{scorer.name} {outcome[scorer.name]:.4g} ({outcome['fit_time']:.2f}s/fold)")

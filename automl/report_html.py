@@ -11,13 +11,12 @@ from typing import Any
 from automl.report_render import (
     FIGURE_CAPTIONS,
     LEADERBOARD_HEADER,
-    _other_metric_rows,
-    _subtitle,
-    _title,
+    other_metric_rows,
+    subtitle,
+    title,
     e,
     headline,
     leaderboard_rows,
-    mean_std,
     method_notes,
     num,
 )
@@ -72,7 +71,7 @@ def page(r: dict[str, Any], figures: dict[str, str]) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             "<link rel=\"icon\" href=\"data:,\">\n"
-            f"<title>{e(_title(r))}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+            f"<title>{e(title(r))}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
             + "\n".join(s for s in sections if s) + "\n</main>\n</body>\n</html>\n")
 
 
@@ -108,7 +107,7 @@ def _header(r: dict[str, Any]) -> str:
         cards.append((f"{elapsed:.1f} s", "baseline time" if r["kind"] == "baseline"
                       else "fit time"))
     lines = "".join(f"<p>{e(line)}</p>" for line in headline(r))
-    return (f"<header><h1>{e(_title(r))}</h1><p class=\"subtitle\">{e(_subtitle(r))}</p>"
+    return (f"<header><h1>{e(title(r))}</h1><p class=\"subtitle\">{e(subtitle(r))}</p>"
             f"<section class=\"headline\" id=\"headline\">{lines}</section>"
             f"<div class=\"cards\">"
             + "".join(f"<div class=\"card\"><b>{e(v)}</b><span>{e(k)}</span></div>"
@@ -131,7 +130,7 @@ def _leaderboard(r: dict[str, Any], figures: dict[str, str]) -> str:
         parts.append("<h3>Errors</h3><ul>" + "".join(
             f"<li><b>{e(m['algorithm'])}</b>: <code>{e(m['error'])}</code></li>"
             for m in failed) + "</ul>")
-    other = _other_metric_rows(r)
+    other = other_metric_rows(r)
     if other:
         parts += ["<h3>Other metrics (mean ± std over the same folds)</h3>",
                   _table(other[0], other[1], "other-metrics",
@@ -196,7 +195,7 @@ def _data(r: dict[str, Any], figures: dict[str, str]) -> str:
              ["numeric", d["n_numeric"]], ["categorical", d["n_categorical"]],
              ["dropped (no information)", ", ".join(d["dropped"]) or "none"],
              ["missing cells", f"{d['missing_cells']} in {d['rows_with_missing']} rows"],
-             ["target", d["target"]]]
+             ["target", d["target"] or "(unnamed)"]]
     if "target_distribution" in d:
         t = d["target_distribution"]
         facts.append(["target mean ± std", f"{num(t['mean'])} ± {num(t['std'])}"])
@@ -223,5 +222,3 @@ def _method(r: dict[str, Any]) -> str:
     return ("<section id=\"method\"><h2>Method</h2><ul class=\"notes\">"
             + "".join(f"<li>{e(n)}</li>" for n in method_notes(r)) + "</ul></section>")
 
-
-__all__ = ["page", "mean_std"]

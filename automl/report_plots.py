@@ -134,7 +134,7 @@ def _confusion(figure, report) -> bool:
     ax.set_yticks(range(n), diag["labels"])
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title("Confusion matrix (out of fold)", loc="left")
+    figure.suptitle("Confusion matrix (out of fold)", x=0.02, ha="left", fontsize=9)
     figure.colorbar(image, ax=ax, label="share of the true class", shrink=0.8)
     return True
 

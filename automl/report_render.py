@@ -45,10 +45,16 @@ def num(value: Any, digits: int = 4) -> str:
     if value is None:
         return "—"
     if isinstance(value, (int, float)):
-        if abs(value) >= 1e5 or 0 < abs(value) < 1e-4:
+        if abs(value) >= 1e5:
             return f"{value:.{digits - 1}e}"
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def pvalue(value: Any) -> str:
+    if value is None:
+        return "—"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def mean_std(m: dict[str, Any]) -> str:
@@ -91,10 +97,11 @@ def leaderboard_rows(r: dict[str, Any]) -> list[list[str]]:
     for rank, m in enumerate(r["models"], 1):
         c = m.get("comparison") or {}
         verdict = ("best" if m["algorithm"] == r["best"] else "" if not c
+                   else "not tested (one fold)" if c.get("p") is None
                    else "worse" if c["worse"] else "not significantly worse")
         rows.append([str(rank), m["algorithm"], mean_std(m),
                      num(c.get("difference")) if c and m["algorithm"] != r["best"] else "",
-                     num(c.get("p"), 3) if c and m["algorithm"] != r["best"] else "", verdict,
+                     pvalue(c.get("p")) if c and m["algorithm"] != r["best"] else "", verdict,
                      num(m["fit_time"], 3), num(m["predict_ms_per_1000"], 3),
                      size(m["size_bytes"]), m["state"]])
     return rows
@@ -129,7 +136,7 @@ def method_notes(r: dict[str, Any]) -> list[str]:
 
 def to_markdown(r: dict[str, Any]) -> str:
     """The report as Markdown: the same sections as the HTML, tables instead of figures."""
-    out = [f"# {md(_title(r))}", "", f"_{md(_subtitle(r))}_", ""]
+    out = [f"# {md(title(r))}", "", f"_{md(subtitle(r))}_", ""]
     out += [f"- {md(line)}" for line in headline(r)] + [""]
     out += ["## Leaderboard", "", _md_table(
         [h.format(metric=r["metric"]) for h in LEADERBOARD_HEADER], leaderboard_rows(r)), ""]
@@ -137,7 +144,7 @@ def to_markdown(r: dict[str, Any]) -> str:
     if failed:
         out += ["Errors:", ""] + [f"- {md(m['algorithm'])}: {md(m['error'])}" for m in failed]
         out.append("")
-    other = _other_metric_rows(r)
+    other = other_metric_rows(r)
     if other:
         out += ["## Other metrics", "", _md_table(other[0], other[1]), ""]
     if r.get("nested"):
@@ -188,7 +195,7 @@ def _md_data(data: dict[str, Any]) -> list[str]:
              f"{data['n_numeric']} numeric, {data['n_categorical']} categorical, "
              f"{len(data['dropped'])} dropped ({md(', '.join(data['dropped'])) or 'none'}); "
              f"{data['missing_cells']} missing cells in {data['rows_with_missing']} rows; "
-             f"target {md(data['target'])}.", ""]
+             f"target {md(data['target'] or '(unnamed)')}.", ""]
     if "class_balance" in data:
         lines.append(_md_table(["class", "rows", "share"],
                                [[c["label"], str(c["count"]), f"{c['share']:.1%}"]
@@ -200,7 +207,7 @@ def _md_data(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _other_metric_rows(r: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:
+def other_metric_rows(r: dict[str, Any]) -> tuple[list[str], list[list[str]]] | None:
     names = sorted({k for m in r["models"] for k in (m.get("other_metrics") or {})})
     if not names:
         return None
@@ -209,12 +216,12 @@ def _other_metric_rows(r: dict[str, Any]) -> tuple[list[str], list[list[str]]] |
     return ["algorithm", *names], rows
 
 
-def _title(r: dict[str, Any]) -> str:
+def title(r: dict[str, Any]) -> str:
     return ("Baseline: default configurations compared" if r["kind"] == "baseline"
             else "Search report: the best model of each algorithm compared")
 
 
-def _subtitle(r: dict[str, Any]) -> str:
+def subtitle(r: dict[str, Any]) -> str:
     return (f"{r['task']} task, metric {r['metric']} "
             f"({'higher' if r['greater_is_better'] else 'lower'} is better); target "
             f"{r['data']['target'] or '(unnamed)'}; automl {r['automl_version']}, {r['created']}")

@@ -90,7 +90,7 @@ def test_cli_prints_the_leaderboard_and_writes_the_report(tmp_path, mixed, capsy
                  "logistic_regression", "gaussian_nb", "--out", str(out), "--quiet"])
     printed = capsys.readouterr().out
     assert code == 0
-    assert "logistic_regression" in printed and "dummy" in printed and "±" in printed
+    assert "logistic_regression" in printed and "dummy" in printed and "±" in printed and "balanced_accuracy" in printed
     assert {p.name for p in out.iterdir()} >= {"report.json", "report.html", "report.md"}
 
 

@@ -167,3 +167,15 @@ def test_compare_to_best_lists_the_models_not_significantly_worse():
     assert result["not_worse"] == ["a", "b"]
     assert {r["algorithm"]: r["worse"] for r in result["rows"]} == {
         "a": False, "b": False, "c": True}
+
+
+def test_a_holdout_search_is_reported_without_a_test(diabetes):
+    X, y = diabetes
+    X, y = X.iloc[:120], y.iloc[:120]
+    model = AutoMLRegressor(n_trials=4, time_budget=None, cv=0.25, random_state=0,
+                            algorithms=["ridge", "knn"]).fit(X, y)
+    content = Report.from_source(model, X, y, measure=False).to_dict()
+    assert content["comparison"]["not_worse"] == [model.best_algorithm_]
+    assert "StratifiedKFold" not in content["diagnostics"]["folds"]
+    assert "not the search's folds" in content["diagnostics"]["folds"]
+    assert "not tested (one fold)" in Report(content).to_markdown()

@@ -58,20 +58,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_leaderboard(board: pd.DataFrame, metric: str) -> str:
-    """The leaderboard as a terminal table: score mean ± std, times, size, state."""
+    """The leaderboard as a terminal table: every metric's mean ± std, times, size, state."""
+    others = [c[:-4] for c in board.columns if c.endswith("_std") and c != "std"]
+    scores = {name: [_mean_std(m, s) for m, s in zip(board[name], board[std])]
+              for name, std in [(metric, "std"), *[(o, f"{o}_std") for o in others]]}
     out = pd.DataFrame({
         "algorithm": board["algorithm"],
-        metric: [_mean_std(m, s) for m, s in zip(board[metric], board["std"])],
+        **scores,
         "fit s/fold": board["fit_time"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
         "predict ms/1k rows": board["predict_ms_per_1000"].map(
             lambda v: "" if pd.isna(v) else f"{v:.1f}"),
         "size kB": board["size_bytes"].map(lambda v: "" if pd.isna(v) else f"{v / 1000:.1f}"),
         "state": board["state"],
-        "error or note": [(e or n or "")[:60] for e, n in zip(board["error"].fillna(""),
+        "error or note": [(e or n or "")[:50] for e, n in zip(board["error"].fillna(""),
                                                               board["note"].fillna(""))],
     })
     return out.to_string(index=False)
 
 
 def _mean_std(mean: float, std: float) -> str:
-    return "" if pd.isna(mean) else f"{mean:.4f} ± {std:.4f}"
+    return "" if pd.isna(mean) else f"{mean:.4f}±{std:.4f}"
