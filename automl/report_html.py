@@ -47,6 +47,7 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left;
 th { background: #eef1f6; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.best td { background: #dbe7fa; font-weight: 600; }
+#leaderboard td { white-space: nowrap; }
 tr.tied td { background: var(--tied); }
 tr.failed td { background: var(--bad); }
 .scroll { overflow-x: auto; }

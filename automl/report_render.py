@@ -102,7 +102,7 @@ def leaderboard_rows(r: dict[str, Any]) -> list[list[str]]:
         rows.append([str(rank), m["algorithm"], mean_std(m),
                      num(c.get("difference")) if c and m["algorithm"] != r["best"] else "",
                      pvalue(c.get("p")) if c and m["algorithm"] != r["best"] else "", verdict,
-                     num(m["fit_time"], 3), num(m["predict_ms_per_1000"], 3),
+                     num(m["fit_time"], 3), num(m["predict_ms_per_1000"], 1),
                      size(m["size_bytes"]), m["state"]])
     return rows
 

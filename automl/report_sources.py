@@ -217,7 +217,7 @@ def _measure_models(model, models, profile, data, y) -> None:
         m["size_bytes"] = len(pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
         with threadpool_limits(limits=1):
             m["predict_ms_per_1000"] = predict_latency(fitted, data, np.arange(len(y)),
-                                                       profile.task != "regression")
+                                                       profile.task != "regression", repeat=3)
 
 
 def _out_of_fold(pipeline: Any, X: Any, y: np.ndarray, splits: list[Split],
