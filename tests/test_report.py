@@ -181,3 +181,17 @@ def test_a_holdout_search_is_reported_without_a_test(diabetes):
     assert "StratifiedKFold" not in content["diagnostics"]["folds"]
     assert "not the search's folds" in content["diagnostics"]["folds"]
     assert "not tested (one fold)" in Report(content).to_markdown()
+
+
+def test_automl_fit_out_writes_the_report_and_report_renders_it_again(tmp_path, mixed):
+    X, y = mixed
+    data = tmp_path / "train.csv"
+    X.assign(label=y).to_csv(data, index=False)
+    run = tmp_path / "run"
+    assert main(["fit", str(data), "--target", "label", "--trials", "4", "--time-budget",
+                 "60", "--cv", "3", "--algorithms", "logistic_regression,gaussian_nb",
+                 "--out", str(run), "--quiet"]) == 0
+    content = json.loads((run / "report.json").read_text(encoding="utf-8"))
+    assert content["kind"] == "fit" and content["data"]["target"] == "label"
+    (run / "report.html").unlink()
+    assert main(["report", str(run)]) == 0 and (run / "report.html").is_file()
