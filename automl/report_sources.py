@@ -1,7 +1,25 @@
 """Report contents from a fitted estimator or a baseline: one JSON-ready dict for both.
 
 The dict holds everything :mod:`automl.report_render` needs, so ``automl report RUN_DIR``
-renders again from ``report.json`` alone.
+renders again from ``report.json`` alone. Its keys (``schema_version`` 1):
+
+- ``kind`` ("fit" or "baseline"), ``task``, ``metric``, ``greater_is_better``, ``cv``,
+  ``n_splits``, ``best`` (the best algorithm), ``created``, ``automl_version``, ``timing``;
+- ``data``: rows, columns by kind, dropped columns, missing cells, one entry per column,
+  and ``class_balance`` or ``target_distribution`` (with a histogram);
+- ``models``: one entry per algorithm, best first (its best trial for a fit, its default
+  configuration for a baseline): ``mean``, ``std``, ``folds`` (scores on the shared
+  folds), ``fit_time``, ``predict_ms_per_1000``, ``size_bytes``, ``state``, ``error``,
+  ``params``, ``other_metrics`` and its row of ``comparison``;
+- ``comparison``: the paired test against the best (:mod:`automl.report_stats`) and
+  ``not_worse``, the models not significantly worse than the best;
+- ``nested``: ``NestedResult.to_dict()`` when the fit ran nested CV, else null;
+- ``search``: for a fit, ``history`` (every trial: value, seconds since the start),
+  ``params`` (score against each hyperparameter of the best algorithm) and ``importance``;
+- ``diagnostics``: from out-of-fold predictions of the best model: confusion matrix, ROC
+  and precision-recall curves, or predicted against true values and residuals.
+
+Scores are in the metric's natural sign; missing values are null (strict JSON).
 """
 
 from __future__ import annotations

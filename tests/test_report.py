@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 import automl
 from automl import AutoMLClassifier, AutoMLRegressor
@@ -195,3 +196,22 @@ def test_automl_fit_out_writes_the_report_and_report_renders_it_again(tmp_path, 
     assert content["kind"] == "fit" and content["data"]["target"] == "label"
     (run / "report.html").unlink()
     assert main(["report", str(run)]) == 0 and (run / "report.html").is_file()
+
+
+class _Exploding(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise ValueError("<img src=x onerror=alert(1)> | *not bold*")
+
+
+def test_error_messages_are_escaped(monkeypatch, tmp_path):
+    baseline_module = importlib.import_module("automl.baseline")
+    real = baseline_module.build_pipeline
+    monkeypatch.setattr(baseline_module, "build_pipeline", lambda c, config, profile, seed: (
+        _Exploding() if c.name == "gaussian_nb" else real(c, config, profile, seed)))
+    X, y = evil_frame(90)
+    result = automl.baseline(X, y, cv=3, algorithms=["logistic_regression", "gaussian_nb"])
+    paths = write_report(result, X, y, tmp_path)
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt; \\| \\*not bold\\*" in paths["markdown"].read_text(
+        encoding="utf-8")
