@@ -7,7 +7,9 @@ search (``Candidate.opening_config``), and under the same ``random_state`` the f
 estimator seeds are the ones an ``AutoMLClassifier``/``AutoMLRegressor`` search uses, so a
 baseline row equals the search's opening trial for that algorithm.
 
-An algorithm that raises is recorded with its error; the others go on.
+Algorithms run cheapest first (their relative ``cost``, as in the search's opening), so
+with a ``time_budget`` the cheap models are there first. An algorithm that raises is
+recorded with its error; the others go on.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from automl.builder import build_pipeline, make_candidate
 from automl.data import DatasetProfile, validate_data
 from automl.evaluation import Metric, Split, make_splits, resolve_metric, take_rows
-from automl.exceptions import AllTrialsFailedError
+from automl.exceptions import AllTrialsFailedError, InvalidParameterError
 from automl.nested import REPORTED_METRICS
 from automl.registry import is_installed, load_registry, select_candidates
 
@@ -110,6 +112,7 @@ def baseline(
     spaces: Sequence[str] = (),
     column_kinds: Mapping[str, str] | None = None,
     groups: Any = None,
+    time_budget: float | None = None,
     random_state: int | None = 0,
 ) -> BaselineResult:
     """Score the dummy model and every applicable algorithm at its default configuration.
@@ -136,6 +139,10 @@ def baseline(
         Override inferred column kinds, e.g. ``{"zip": "categorical"}``.
     groups : array-like, optional
         Group labels for grouped folds.
+    time_budget : float or None, default=None
+        Seconds for the whole baseline. Algorithms run cheapest first (the order in which
+        they open a search); one that would start after the budget is spent is listed as
+        skipped. None runs them all.
     random_state : int or None, default=0
         Seed for the folds and the estimators; the same seed gives the same folds as a search.
 
@@ -154,6 +161,10 @@ def baseline(
     ['ridge', 'dummy']
     """
     started = time.monotonic()
+    if time_budget is not None and not (isinstance(time_budget, (int, float))
+                                        and time_budget > 0):
+        raise InvalidParameterError(f"The 'time_budget' parameter of baseline must be a "
+                                    f"positive number of seconds or None; got {time_budget!r}.")
     frame, y_arr, profile = validate_data(X, y, target=target, task=task,
                                           column_kinds=column_kinds)
     scorer = resolve_metric(metric, profile.task)
@@ -164,7 +175,8 @@ def baseline(
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     registry = load_registry(spaces)
     specs = select_candidates(registry, profile.task, int(n_train), algorithms)
-    candidates = {s.name: make_candidate(s, profile.task) for s in specs}
+    candidates = {s.name: make_candidate(s, profile.task)
+                  for s in sorted(specs, key=lambda s: s.cost)}
     data = frame.to_numpy() if profile.positional else frame
     classes = tuple(profile.classes)
 
@@ -176,6 +188,11 @@ def baseline(
         models.append((name, config, _builder(candidate, config, profile, estimator_seed)))
     for name, config, make in models:
         configs[name] = config
+        if (time_budget is not None and name != DUMMY
+                and time.monotonic() - started > time_budget):
+            rows.append({"algorithm": name, "state": "skipped", "error": "",
+                         "note": f"the time budget of {time_budget:g}s was used up"})
+            continue
         outcome = _evaluate(make, data, y_arr, splits, metrics, classes)
         fold_scores[name] = outcome.pop("folds")
         predictions = outcome.pop("oof")

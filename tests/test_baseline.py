@@ -117,3 +117,16 @@ def test_help_of_the_new_commands_has_an_example(capsys):
         assert main([command, "--help"]) == 0
         text = capsys.readouterr().out
         assert text.startswith(f"usage: automl {command}") and "Example: automl" in text
+
+
+def test_a_time_budget_skips_what_would_start_too_late(breast_cancer):
+    X, y = breast_cancer
+    result = automl.baseline(X, y, cv=3, time_budget=1e-9,
+                             algorithms=["logistic_regression", "random_forest"])
+    board = result.leaderboard.set_index("algorithm")
+    # The dummy model always runs first; every algorithm starts after the budget is spent.
+    assert board.loc["dummy", "state"] == "complete"
+    assert set(board.loc[["logistic_regression", "random_forest"], "state"]) == {"skipped"}
+    assert "time budget" in board.loc["random_forest", "note"]
+    with pytest.raises(automl.InvalidParameterError, match="'time_budget'.*got -1"):
+        automl.baseline(X, y, time_budget=-1)

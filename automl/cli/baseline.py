@@ -33,6 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="seed for the folds and the models (default: 0); the same seed "
                              "gives the same folds as 'automl fit --seed'")
+    parser.add_argument("--time-budget", type=float, metavar="SECONDS",
+                        help="stop starting new algorithms after this many seconds (they "
+                             "run cheapest first); default: run them all")
     parser.add_argument("--algorithms", nargs="+", metavar="NAME",
                         help="only these algorithms (see 'automl algorithms')")
     parser.add_argument("--out", metavar="DIR",
@@ -47,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     table = read_table(args.data)
     result = baseline(table, target=args.target, task=args.task, metric=args.metric,
-                      cv=args.cv, algorithms=args.algorithms, random_state=args.seed)
+                      cv=args.cv, algorithms=args.algorithms, time_budget=args.time_budget,
+                      random_state=args.seed)
     print(format_leaderboard(result.leaderboard, result.metric))
     print(result.summary())
     if args.out:
