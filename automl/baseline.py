@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from threadpoolctl import threadpool_limits
 
-from automl.builder import build_pipeline, make_candidate
+from automl.builder import Candidate, build_pipeline, make_candidate
 from automl.data import DatasetProfile, validate_data
 from automl.evaluation import Metric, Split, make_splits, resolve_metric, take_rows
 from automl.exceptions import AllTrialsFailedError, InvalidParameterError
@@ -245,7 +245,9 @@ def _dummy(task: str) -> Any:
     return DummyRegressor() if task == "regression" else DummyClassifier(strategy="prior")
 
 
-def _builder(candidate, config, profile, seed) -> Callable[[], Any]:
+def _builder(candidate: Candidate, config: dict[str, Any], profile: DatasetProfile,
+             seed: int) -> Callable[[], Any]:
+    """A factory of fresh pipelines (a closure per algorithm, not per loop variable)."""
     return lambda: build_pipeline(candidate, config, profile, seed)
 
 

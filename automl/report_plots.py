@@ -65,10 +65,14 @@ def _to_svg(figure: Any, name: str) -> str:
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
-    # Several SVGs share one HTML document: prefix their ids so none collides.
-    svg = re.sub(r'id="([^"]+)"', rf'id="{name}-\1"', svg)
-    svg = re.sub(r'url\(#([^)]+)\)', rf'url(#{name}-\1)', svg)
-    svg = re.sub(r'href="#([^"]+)"', rf'href="#{name}-\1"', svg)
+    # Several SVGs share one HTML document: prefix their ids so none collides. Only inside
+    # tags: text (a class label) is left as it is, and the SVG writer escapes < and > in it.
+    def prefix(tag: re.Match) -> str:
+        text = re.sub(r'\bid="([^"]+)"', rf'id="{name}-\1"', tag.group(0))
+        text = re.sub(r'url\(#([^)]+)\)', rf'url(#{name}-\1)', text)
+        return re.sub(r'href="#([^"]+)"', rf'href="#{name}-\1"', text)
+
+    svg = re.sub(r"<[^<>]+>", prefix, svg)
     return svg.replace("<svg ", f'<svg role="img" aria-label="{name} plot" ', 1)
 
 

@@ -42,6 +42,7 @@ def md(value: Any) -> str:
 
 
 def num(value: Any, digits: int = 4) -> str:
+    """A number with ``digits`` decimals (scientific notation from 100,000); "—" for None."""
     if value is None:
         return "—"
     if isinstance(value, (int, float)):
@@ -52,18 +53,21 @@ def num(value: Any, digits: int = 4) -> str:
 
 
 def pvalue(value: Any) -> str:
+    """A p-value with three decimals, "< 0.001" below that."""
     if value is None:
         return "—"
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def mean_std(m: dict[str, Any]) -> str:
+    """``mean ± std`` of a model entry, or just the mean when there is no spread."""
     if m.get("mean") is None:
         return "—"
     return num(m["mean"]) + ("" if m.get("std") is None else f" ± {num(m['std'])}")
 
 
 def size(value: Any) -> str:
+    """Bytes in B, kB, MB or GB (powers of 1,000)."""
     if value is None:
         return "—"
     for unit in ("B", "kB", "MB", "GB"):
