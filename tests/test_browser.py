@@ -40,6 +40,7 @@ def _browser():
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                 "--disable-dev-shm-usage",
                  "--window-size=1280,900"):
         options.add_argument(flag)
     profile = Path(os.environ.get("TMPDIR", "/tmp")) / f"automl-chromium-{os.getpid()}"
