@@ -125,7 +125,9 @@ def method_notes(r: dict[str, Any]) -> list[str]:
         f"(here n_test/n_train = {num(comparison['test_train_ratio'], 3)}). With few folds the "
         "test has little power: 'not significantly worse' means the folds cannot tell the "
         "models apart.",
-        "Fit time: seconds per fold fit. Predict: milliseconds per 1,000 rows on one thread. "
+        "Fit time: seconds per fold fit" + (" (median over the folds)" if r["kind"] == "baseline"
+                                            else " (mean over the folds)")
+        + ". Predict: milliseconds for a batch of 1,000 rows on one thread. "
         "Size: the pickled pipeline" + (" fitted on the first fold." if r["kind"] == "baseline"
                                         else " of the configuration fitted on all rows."),
         f"Diagnostics: {r['diagnostics'].get('folds', '')}.",
