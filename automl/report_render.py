@@ -124,7 +124,7 @@ def method_notes(r: dict[str, Any]) -> list[str]:
         "t-test is too confident; the variance is inflated by 1/k + n_test/n_train "
         f"(here n_test/n_train = {num(comparison['test_train_ratio'], 3)}). With few folds the "
         "test has little power: 'not significantly worse' means the folds cannot tell the "
-        "models apart.",
+        "models apart. The best was picked on these same folds, which favours it slightly.",
         "Fit time: seconds per fold fit" + (" (median over the folds)" if r["kind"] == "baseline"
                                             else " (mean over the folds)")
         + ". Predict: milliseconds for a batch of 1,000 rows on one thread. "
