@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from automl.builder import Candidate, build_pipeline, make_candidate
 from automl.data import DatasetProfile, validate_data
-from automl.evaluation import Metric, Split, make_splits, resolve_metric, take_rows
+from automl.evaluation import Metric, Split, make_splits, resolve_metric, search_seeds, take_rows
 from automl.exceptions import AllTrialsFailedError, InvalidParameterError
 from automl.nested import REPORTED_METRICS
 from automl.registry import is_installed, load_registry, select_candidates
@@ -170,7 +170,8 @@ def baseline(
     scorer = resolve_metric(metric, profile.task)
     metrics = {name: scorer if name == scorer.name else resolve_metric(name, profile.task)
                for name in dict.fromkeys((scorer.name, *REPORTED_METRICS[profile.task]))}
-    cv_seed, estimator_seed = search_seeds(random_state)
+    seeds = search_seeds(random_state)
+    cv_seed, estimator_seed = seeds.cv, seeds.estimator
     splits = make_splits(cv, profile.task, y_arr, groups, random_state=cv_seed)
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     registry = load_registry(spaces)
@@ -212,16 +213,6 @@ def baseline(
         n_splits=len(splits), n_train=n_train,
         n_test=float(np.mean([len(te) for _, te in splits])), cv=_describe_cv(cv, profile.task),
         random_state=random_state, elapsed=time.monotonic() - started, classes=classes, oof=oof)
-
-
-def search_seeds(random_state: int | None) -> tuple[int, int]:
-    """The fold and estimator seeds a search derives from ``random_state``.
-
-    Mirrors ``AutoMLClassifier.fit`` (SeedSequence spawned into cv, sampler, estimator and
-    outer seeds), so a baseline and a search under one seed share folds and model seeds.
-    """
-    cv_seq, _, estimator_seq, _ = np.random.SeedSequence(random_state).spawn(4)
-    return int(cv_seq.generate_state(1)[0]), int(estimator_seq.generate_state(1)[0])
 
 
 def predict_latency(model: Any, X: Any, rows: np.ndarray, classification: bool,

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from automl.builder import complete_config, make_candidate
 from automl.data import DatasetProfile, validate_data
-from automl.evaluation import dummy_scores, int_seed, make_splits, resolve_metric
+from automl.evaluation import dummy_scores, make_splits, resolve_metric, search_seeds
 from automl.exceptions import InvalidParameterError, did_you_mean
 from automl.nested import nested_cross_validation, split_budget
 from automl.registry import load_registry, select_candidates
@@ -103,17 +103,16 @@ class _AutoMLBase(BaseEstimator):
                        groups: Any = None):
         self._check_settings(profile)
         started = time.monotonic()
-        cv_seq, sampler_seq, estimator_seq, outer_seq = np.random.SeedSequence(
-            self.random_state).spawn(4)
+        seeds = search_seeds(self.random_state)
         metric = resolve_metric(self.metric, profile.task)
         time_budget = self.time_budget
         if self.outer_cv is not None:
             budget = split_budget(self.time_budget, _n_splits(self.outer_cv), self.n_jobs)
             self.nested_cv_ = nested_cross_validation(self, frame, y, profile, groups, metric,
-                                                      outer_seq, budget)
+                                                      seeds.outer, budget)
             time_budget = budget["final_search"]
         self._search(frame, y, profile, groups, metric, time_budget,
-                     [int_seed(s) for s in (cv_seq, sampler_seq, estimator_seq)],
+                     seeds,
                      self._store("automl"))
         self.fit_time_ = time.monotonic() - started
         logger.debug("Best: %s with %s %.4g (%d trials, %.1fs).", self.best_algorithm_,
@@ -139,7 +138,7 @@ class _AutoMLBase(BaseEstimator):
 
     def _search(self, frame, y, profile, groups, metric, time_budget, seeds, store) -> None:
         """The search on all rows, then the refit of its best configuration."""
-        cv_seed, sampler_seed, estimator_seed = seeds
+        cv_seed, sampler_seed, estimator_seed = seeds.cv, seeds.sampler, seeds.estimator
         splits = make_splits(self.cv, profile.task, y, groups, random_state=cv_seed)
         n_train = int(np.mean([len(tr) for tr, _ in splits]))
         registry = load_registry(self.spaces)

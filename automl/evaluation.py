@@ -188,5 +188,24 @@ def int_seed(seq: np.random.SeedSequence) -> int:
     return int(seq.generate_state(1)[0])
 
 
+@dataclass(frozen=True)
+class SearchSeeds:
+    """The independent seeds of one search, all spawned from the user's ``random_state``."""
+
+    cv: int
+    sampler: int
+    estimator: int
+    outer: np.random.SeedSequence  # spawned again, once per outer fold of nested CV
+
+
+def search_seeds(random_state: int | None) -> SearchSeeds:
+    """Split ``random_state`` into folds, sampler, estimators and outer folds.
+
+    A search, a baseline and a report under one seed share folds and model seeds.
+    """
+    cv, sampler, estimator, outer = np.random.SeedSequence(random_state).spawn(4)
+    return SearchSeeds(int_seed(cv), int_seed(sampler), int_seed(estimator), outer)
+
+
 def take_rows(X: Any, rows: np.ndarray) -> Any:
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]

@@ -37,7 +37,8 @@ from optuna.trial import TrialState
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from automl.baseline import DUMMY, BaselineResult, predict_latency, search_seeds
+from automl.baseline import DUMMY, BaselineResult, predict_latency
+from automl.evaluation import search_seeds
 from automl.builder import build_pipeline, make_candidate
 from automl.data import validate_data
 from automl.evaluation import Split, make_splits, take_rows
@@ -170,7 +171,7 @@ def _fit_splits(model: Any, y: np.ndarray) -> tuple[list[Split], str]:
     """The search's inner folds when they can be re-derived, else 5 seeded folds; and why."""
     task = model.profile_.task
     if isinstance(model.cv, (int, np.integer)) and model.random_state is not None:
-        cv_seed, _ = search_seeds(model.random_state)
+        cv_seed = search_seeds(model.random_state).cv
         return (make_splits(model.cv, task, y, random_state=cv_seed),
                 f"out-of-fold predictions of a clone of best_pipeline_ on the search's own "
                 f"{model.cv} folds (re-derived from random_state={model.random_state}; "
@@ -216,7 +217,7 @@ def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[d
 def _measure_models(model, models, profile, data, y) -> None:
     """Pickled size and predict latency of each algorithm's best configuration on all rows."""
     registry = load_registry(model.spaces)
-    _, estimator_seed = search_seeds(model.random_state)
+    estimator_seed = search_seeds(model.random_state).estimator
     for m in models:
         if m["state"] != "complete":
             continue
