@@ -18,6 +18,7 @@ from automl.exceptions import (
     TrialFailedWarning,
     UnknownNameError,
 )
+from automl.persistence import load_model, save_model
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,8 @@ __all__ = [
     "check_space",
     "fit",
     "list_algorithms",
+    "load_model",
     "metric_names",
     "registry",
+    "save_model",
 ]

@@ -59,3 +59,26 @@ def test_a_file_that_is_not_a_model_is_named(tmp_path):
     path.write_text("hello")
     with pytest.raises(DataValidationError, match="notes.automl: not an automl model file"):
         load_model(path)
+
+
+def test_loading_warns_when_library_versions_differ(tmp_path, breast_cancer):
+    import json
+    import zipfile
+
+    from automl.persistence import ModelVersionWarning
+
+    X, y = breast_cancer
+    model = automl.fit(X, y, n_trials=1, algorithms=["gaussian_nb"], time_budget=None, cv=3,
+                       random_state=0)
+    path = save_model(model, X, tmp_path / "m.automl")
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read("metadata.json"))
+        data = archive.read("pipeline.skops")
+    meta["versions"]["scikit-learn"] = "0.24.0"
+    old = tmp_path / "old.automl"
+    with zipfile.ZipFile(old, "w") as archive:
+        archive.writestr("metadata.json", json.dumps(meta))
+        archive.writestr("pipeline.skops", data)
+    with pytest.warns(ModelVersionWarning, match=r"scikit-learn 0.24.0 \(now "):
+        loaded = load_model(old)
+    assert (loaded.predict(X) == model.predict(X)).all()
