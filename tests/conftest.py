@@ -81,3 +81,10 @@ class RowRecorder(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class InterruptOnFit(ClassifierMixin, BaseEstimator):
+    """Raises KeyboardInterrupt on fit, as if the user pressed Ctrl-C during that trial."""
+
+    def fit(self, X, y):
+        raise KeyboardInterrupt

@@ -228,3 +228,22 @@ def test_best_pipeline_predicts_in_a_process_that_never_imported_automl(tmp_path
     out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip().split(",") == list(map(str, expected))
+
+
+def test_ctrl_c_keeps_the_finished_trials_and_returns_their_best(tmp_path, breast_cancer):
+    space = tmp_path / "interrupt.toml"
+    space.write_text(textwrap.dedent("""
+        schema_version = 1
+        estimator.classification = "conftest:InterruptOnFit"
+        cost = 100.0
+    """))
+    X, y = breast_cancer
+    model = AutoMLClassifier(n_trials=10, spaces=[space],
+                             algorithms=["gaussian_nb", "logistic_regression", "interrupt"],
+                             **FAST).fit(X, y)
+    assert model.interrupted_
+    states = model.leaderboard_.set_index("algorithm")["state"]
+    assert states["gaussian_nb"] == "complete" and states["logistic_regression"] == "complete"
+    assert states["interrupt"] == "failed"
+    assert model.n_trials_ == 3  # the search stopped at the interruption
+    assert model.best_algorithm_ in {"gaussian_nb", "logistic_regression"}
