@@ -111,9 +111,9 @@ class _AutoMLBase(BaseEstimator):
             self.nested_cv_ = nested_cross_validation(self, frame, y, profile, groups, metric,
                                                       seeds.outer, budget)
             time_budget = budget["final_search"]
-        self._search(frame, y, profile, groups, metric, time_budget,
-                     seeds,
-                     self._store("automl"))
+        elif hasattr(self, "nested_cv_"):  # from an earlier fit with outer_cv
+            del self.nested_cv_
+        self._search(frame, y, profile, groups, metric, time_budget, seeds, self._store("automl"))
         self.fit_time_ = time.monotonic() - started
         logger.debug("Best: %s with %s %.4g (%d trials, %.1fs).", self.best_algorithm_,
                     metric.name, self.best_score_, self.n_trials_, self.fit_time_)
