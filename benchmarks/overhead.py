@@ -8,9 +8,12 @@ i, the cycle is the time from the end of trial i-1 (or the search start) to the 
 i; its overhead is the cycle minus the trial's fold fit and score times, as the engine
 records them. Reported per trial count N: the mean overhead over the first N trials and the
 marginal overhead at N (mean over the last 10% of those trials), split into between trials
-(ask: sampler, tell: storage, budget checks) and inside a trial (building and cloning the
-pipeline, slicing folds, recording attributes). Also the fixed cost of ``automl.fit`` outside
-the search (validation, registry, dummy baseline, leaderboard) with 10 trials.
+(ask and tell: creating the trial, writing its final state, enqueueing, budget checks) and
+inside a trial (Optuna samples at each ``suggest_*`` call, define-by-run, so the sampler's
+cost is here; also building and cloning the pipeline, slicing folds, and the per-fold
+``set_user_attr``/``report`` calls, each a storage write). Also the fixed cost of
+``automl.fit`` outside the search (validation, registry, dummy baseline, leaderboard) with
+10 trials.
 
 Uses the engine's internal Search (the public API has no storage argument).
 """

@@ -138,6 +138,8 @@ def _fmt(v) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return ""
     v = float(v)
+    if v.is_integer() and abs(v) < 1e6:
+        return str(int(v))
     if v != 0 and (abs(v) >= 1e4 or abs(v) < 1e-3):
         return f"{v:.3g}"
     return f"{v:.4g}" if abs(v) < 100 else f"{v:.1f}"
