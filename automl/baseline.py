@@ -107,7 +107,7 @@ def baseline(
     target: str | None = None,
     task: str | None = None,
     metric: str | Callable[..., float] | None = None,
-    cv: int | float | Any = 5,
+    cv: int | float | str | Any = "auto",
     algorithms: Sequence[str] | None = None,
     spaces: Sequence[str] = (),
     column_kinds: Mapping[str, str] | None = None,
@@ -129,7 +129,7 @@ def baseline(
         Override the task inferred from the target.
     metric : str or scikit-learn scorer, optional
         The metric the leaderboard is sorted by (default by task, as in the search).
-    cv : int, float or splitter, default=5
+    cv : int, float, "auto" or splitter, default="auto"
         Folds shared by every model (see :func:`automl.evaluation.make_splits`).
     algorithms : list of str, optional
         Restrict to these algorithms (default: every installed one for the task).

@@ -38,7 +38,7 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from automl.baseline import DUMMY, BaselineResult, predict_latency
-from automl.evaluation import search_seeds
+from automl.evaluation import auto_cv, search_seeds
 from automl.builder import build_pipeline, make_candidate
 from automl.data import validate_data
 from automl.evaluation import Split, make_splits, take_rows
@@ -170,11 +170,12 @@ def _diagnostics(y, oof, task, classes) -> dict[str, Any]:
 def _fit_splits(model: Any, y: np.ndarray) -> tuple[list[Split], str]:
     """The search's inner folds when they can be re-derived, else 5 seeded folds; and why."""
     task = model.profile_.task
-    if isinstance(model.cv, (int, np.integer)) and model.random_state is not None:
+    cv = auto_cv(len(y)) if isinstance(model.cv, str) and model.cv == "auto" else model.cv
+    if isinstance(cv, (int, np.integer)) and model.random_state is not None:
         cv_seed = search_seeds(model.random_state).cv
-        return (make_splits(model.cv, task, y, random_state=cv_seed),
+        return (make_splits(cv, task, y, random_state=cv_seed),
                 f"out-of-fold predictions of a clone of best_pipeline_ on the search's own "
-                f"{model.cv} folds (re-derived from random_state={model.random_state}; "
+                f"{cv} folds (re-derived from random_state={model.random_state}; "
                 f"unless groups were given)")
     splits = make_splits(OOF_FOLDS, task, y, random_state=0)
     kind = "KFold" if task == "regression" else "StratifiedKFold"

@@ -106,7 +106,7 @@ def test_bad_target_and_option_values(csv, tmp_path, capsys):
     assert "Did you mean 'target'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
     assert main(fit_args(csv, tmp_path / "o2", "--cv", "lots")) == 2
-    assert "--cv must be a number of folds" in capsys.readouterr().err
+    assert "--cv must be 'auto', a number of folds" in capsys.readouterr().err
     assert main(["fit", str(csv)]) == 2  # argparse: --target is required
     assert "--target" in capsys.readouterr().err
 

@@ -179,6 +179,18 @@ def test_random_and_grid_strategies(breast_cancer):
                for p, a in zip(board["params"], board["algorithm"]) if a == "knn")
 
 
+def test_auto_cv_is_5_folds_on_small_data_and_a_holdout_on_large():
+    from automl.evaluation import AUTO_HOLDOUT_ROWS, make_splits
+
+    small = make_splits("auto", "binary", np.arange(200) % 2, random_state=0)
+    assert len(small) == 5
+    y = np.arange(AUTO_HOLDOUT_ROWS + 1) % 2
+    (train, test), = make_splits("auto", "binary", y, random_state=0)
+    assert len(test) == pytest.approx(0.2 * len(y), abs=1)
+    with pytest.raises(InvalidParameterError, match="'auto' or a scikit-learn splitter"):
+        make_splits("fivefold", "binary", y)
+
+
 @pytest.mark.parametrize("cv", [0.25, KFold(3, shuffle=True, random_state=0)])
 def test_cv_accepts_a_holdout_fraction_or_a_splitter(cv, diabetes):
     X, y = diabetes

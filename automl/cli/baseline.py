@@ -6,6 +6,7 @@ import argparse
 
 import pandas as pd
 
+from automl.cli.options import CV_HELP, parse_cv
 from automl.cli.tables import read_table
 
 
@@ -27,9 +28,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="override the task inferred from the target column")
     parser.add_argument("--metric", help="metric to rank by (default: roc_auc for binary, "
                                          "log_loss for multiclass, rmse for regression)")
-    parser.add_argument("--cv", type=int, default=5, metavar="K",
-                        help="number of cross-validation folds shared by all models "
-                             "(default: 5)")
+    parser.add_argument("--cv", default="auto", metavar="K_OR_FRACTION",
+                        help=CV_HELP + "; the same folds for all models")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed for the folds and the models (default: 0); the same seed "
                              "gives the same folds as 'automl fit --seed'")
@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     table = read_table(args.data)
     result = baseline(table, target=args.target, task=args.task, metric=args.metric,
-                      cv=args.cv, algorithms=args.algorithms, time_budget=args.time_budget,
+                      cv=parse_cv(args.cv), algorithms=args.algorithms,
+                      time_budget=args.time_budget,
                       random_state=args.seed)
     print(format_leaderboard(result.leaderboard, result.metric))
     print(result.summary())

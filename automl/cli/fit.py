@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import automl
-from automl.cli import UsageError
+from automl.cli.options import CV_HELP, parse_cv
 from automl.cli.progress import ProgressLine
 from automl.cli.tables import read_table
 from automl.persistence import save_model
@@ -48,9 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "'automl algorithms')")
     parser.add_argument("--strategy", choices=STRATEGIES, default="bayesian",
                         help="how configurations are chosen (default: bayesian)")
-    parser.add_argument("--cv", default="5", metavar="K_OR_FRACTION",
-                        help="inner validation: K folds, or a holdout fraction like 0.2 "
-                             "(default: 5)")
+    parser.add_argument("--cv", default="auto", metavar="K_OR_FRACTION", help=CV_HELP)
     parser.add_argument("--outer-cv", type=int, metavar="K",
                         help="also estimate the score on new data by nested CV with K outer "
                              "folds (shares the time budget)")
@@ -80,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     storage = args.storage or f"sqlite:///{(args.out / 'search.db').resolve()}"
     settings: dict[str, Any] = dict(
         time_budget=args.time_budget, n_trials=args.trials, metric=args.metric,
-        cv=_parse_cv(args.cv), strategy=args.strategy, outer_cv=args.outer_cv,
+        cv=parse_cv(args.cv), strategy=args.strategy, outer_cv=args.outer_cv,
         n_jobs=args.jobs, spaces=args.spaces, storage=storage, resume=args.resume,
         random_state=args.seed,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
@@ -94,15 +92,6 @@ def run(args: argparse.Namespace) -> int:
     _print_summary(model)
     print("Wrote " + ", ".join(str(p) for p in written) + ".")
     return 0
-
-
-def _parse_cv(text: str) -> int | float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"--cv must be a number of folds (e.g. 5) or a holdout fraction "
-                         f"(e.g. 0.2); got {text!r}.") from None
-    return int(value) if value.is_integer() else value
 
 
 def _write_outputs(model, X, y, args, storage: str, seconds: float) -> list[Path]:
