@@ -15,7 +15,7 @@ cost is here; also building and cloning the pipeline, slicing folds, and the per
 ``automl.fit`` outside the search (validation, registry, dummy baseline, leaderboard) with
 10 trials.
 
-Uses the engine's internal Search (the public API has no storage argument).
+Drives the engine's Search directly, so validation and the refit are not counted.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from automl.data import validate_data
 from automl.evaluation import make_splits, resolve_metric
 from automl.registry import load_registry, select_candidates
 from automl.search import Search, SearchSettings
+from automl.storage import StudyStore
 from benchmarks.summarize import to_markdown
 
 CHEAP = ["gaussian_nb", "logistic_regression", "knn"]
@@ -59,15 +60,12 @@ def make_search(X, y, n_trials: int, strategy: str, storage: str | None, algorit
     splits = make_splits(3, profile.task, y_arr, random_state=seed)
     specs = select_candidates(load_registry(), profile.task, len(y_arr) * 2 // 3, algorithms)
     candidates = {s.name: make_candidate(s, profile.task) for s in specs}
+    # with a storage URL the engine persists the study itself, as automl.fit(storage=...) does
+    store = None if storage is None else StudyStore(storage)
     settings = SearchSettings(metric=metric, strategy=strategy, n_trials=n_trials,
-                              time_budget=None, sampler_seed=seed, estimator_seed=seed)
-    search = Search(candidates, profile, frame, y_arr, splits, settings)
-    if storage is not None:  # same sampler and pruner, persisted
-        study = optuna.create_study(storage=storage, sampler=search.study.sampler,
-                                    pruner=search.study.pruner,
-                                    direction=metric.direction)
-        search = Search(candidates, profile, frame, y_arr, splits, settings, study=study)
-    return search
+                              time_budget=None, sampler_seed=seed, estimator_seed=seed,
+                              store=store, fingerprint={})
+    return Search(candidates, profile, frame, y_arr, splits, settings)
 
 
 def per_trial(study: optuna.Study, started: dt.datetime) -> pd.DataFrame:
