@@ -65,7 +65,8 @@ def build_pipeline(
     if smoke:
         est_params.update(spec.smoke)
     cls = estimator_class(spec, profile.task)
-    if random_state is not None and "random_state" not in est_params and _accepts(cls, "random_state"):
+    seedable = "random_state" not in est_params and _accepts(cls, "random_state")
+    if random_state is not None and seedable:
         est_params["random_state"] = random_state
     context = BuildContext(
         task=profile.task,

@@ -274,7 +274,8 @@ def _check_target(y: np.ndarray, task: str) -> tuple[Any, ...]:
     if task == "regression":
         values = y.astype(float)
         if np.isinf(values).any():
-            raise DataValidationError("The target holds infinite values; replace or drop those rows.")
+            raise DataValidationError(
+                "The target holds infinite values; replace or drop those rows.")
         if np.ptp(values) == 0:
             raise DataValidationError(f"The target is constant ({values[0]}); nothing to predict.")
         return ()

@@ -190,7 +190,9 @@ def dummy_scores(
     return fold_scores(dummy, X, y, splits, metric)
 
 
-def fold_scores(estimator: Any, X: Any, y: np.ndarray, splits: list[Split], metric: Metric) -> list[float]:
+def fold_scores(
+    estimator: Any, X: Any, y: np.ndarray, splits: list[Split], metric: Metric
+) -> list[float]:
     out = []
     for train, test in splits:
         fitted = clone(estimator).fit(take_rows(X, train), y[train])

@@ -92,7 +92,7 @@ class NestedResult:
 
     @property
     def optimism(self) -> float:
-        """How much better the inner best looked than the outer test score (positive = optimistic)."""
+        """How much better the inner best looked than the outer score (positive: optimistic)."""
         gap = self.inner_mean - self.mean
         return gap if self.greater_is_better else -gap
 

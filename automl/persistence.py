@@ -156,8 +156,9 @@ def load_model(path: str | Path, trusted: tuple[str, ...] = ()) -> SavedModel:
             meta = json.loads(archive.read("metadata.json"))
             data = archive.read("pipeline.skops")
     except (zipfile.BadZipFile, KeyError) as exc:
-        raise DataValidationError(f"{path}: not an automl model file ({exc}). Model files are "
-                                  "written by 'automl fit' or automl.persistence.save_model.") from None
+        raise DataValidationError(
+            f"{path}: not an automl model file ({exc}). Model files are written by "
+            "'automl fit' or automl.save_model.") from None
     if meta.get("format_version") != FORMAT_VERSION:
         raise DataValidationError(f"{path}: model format version {meta.get('format_version')!r}; "
                                   f"this automl reads version {FORMAT_VERSION}.")
@@ -203,11 +204,16 @@ def _schema(frame: pd.DataFrame, profile: Any) -> list[dict[str, Any]]:
         if kinds.get(name) == "categorical":
             values = pd.unique(column.dropna())
             entry["categories"] = sorted((_plain(v) for v in values[:MAX_CATEGORIES_KEPT]), key=str)
-            entry["category_type"] = "numeric" if pd.api.types.is_numeric_dtype(column) and not \
-                pd.api.types.is_bool_dtype(column) else "bool" if pd.api.types.is_bool_dtype(column) \
-                else "text"
+            entry["category_type"] = _category_type(column)
         schema.append(entry)
     return schema
+
+
+def _category_type(column: pd.Series) -> str:
+    """What a categorical column held at fit time: text, booleans or numbers."""
+    if pd.api.types.is_bool_dtype(column):
+        return "bool"
+    return "numeric" if pd.api.types.is_numeric_dtype(column) else "text"
 
 
 def _check_column(values: pd.Series, column: dict[str, Any]) -> pd.Series:

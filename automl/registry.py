@@ -48,7 +48,7 @@ def _builtin_specs() -> tuple[AlgorithmSpec, ...]:
 
 
 def load_registry(extra_spaces: Iterable[str | Path] = ()) -> dict[str, AlgorithmSpec]:
-    """All algorithms by name: the built-in spaces, then the user's files (which may replace one)."""
+    """All algorithms by name: built-in spaces, then the user's files (which may replace one)."""
     registry = {spec.name: spec for spec in _builtin_specs()}
     for path in extra_spaces:
         spec = load_space(path)
@@ -87,9 +87,10 @@ def select_candidates(
         chosen = [registry[a] for a in dict.fromkeys(algorithms)]
         for spec in chosen:
             if not spec.supports(task):
+                able = sorted(s.name for s in registry.values() if s.supports(task))
                 raise InvalidParameterError(
                     f"Algorithm {spec.name!r} does not do {task}; it does {list(spec.tasks)}. "
-                    f"Algorithms for {task}: {sorted(s.name for s in registry.values() if s.supports(task))}."
+                    f"Algorithms for {task}: {able}."
                 )
             if not is_installed(spec):
                 missing = [m for m in spec.requires if importlib.util.find_spec(m) is None]
