@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ def fit(
     >>> result.best_pipeline_.predict(df.drop(columns="target").iloc[:2]).shape
     (2,)
     """
+    started = time.monotonic()  # the time budget counts from here
     frame, y_arr, profile = validate_data(X, y, target=target, task=task,
                                           column_kinds=column_kinds)
     if profile.task == "regression":
@@ -66,7 +68,7 @@ def fit(
             column_kinds=column_kinds, **settings)
     else:
         estimator = AutoMLClassifier(task=task, column_kinds=column_kinds, **settings)
-    return estimator._fit_validated(frame, y_arr, profile, groups)
+    return estimator._fit_validated(frame, y_arr, profile, groups, started=started)
 
 
 def list_algorithms(spaces: tuple[str | Path, ...] = ()) -> pd.DataFrame:

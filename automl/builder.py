@@ -82,17 +82,16 @@ def build_pipeline(
     return Pipeline([("preprocess", preprocessor), ("model", estimator)])
 
 
-def sample_pipeline(
-    trial: optuna.trial.BaseTrial,
-    candidates: dict[str, Candidate],
-    profile: DatasetProfile,
-    random_state: int | None,
-) -> tuple[str, dict[str, Any], Pipeline]:
-    """Let ``trial`` choose the algorithm, then its active parameters; build the pipeline."""
+def sample_config(
+    trial: optuna.trial.BaseTrial, candidates: dict[str, Candidate]
+) -> tuple[str, dict[str, Any]]:
+    """Let ``trial`` choose the algorithm, then its active parameters (plain names).
+
+    The search calls it with a live trial; the refit replays the best trial's parameters
+    through it with ``optuna.trial.FixedTrial``; both then build with :func:`build_pipeline`.
+    """
     algorithm = trial.suggest_categorical(ALGORITHM_KEY, list(candidates))
-    candidate = candidates[algorithm]
-    config = suggest_config(trial, algorithm, candidate.params)
-    return algorithm, config, build_pipeline(candidate, config, profile, random_state)
+    return algorithm, suggest_config(trial, algorithm, candidates[algorithm].params)
 
 
 def _accepts(cls: type, name: str) -> bool:

@@ -8,31 +8,42 @@ scikit-learn Pipeline that can be saved and used without automl.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import optuna
 import pandas as pd
+from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from automl.builder import complete_config, make_candidate
 from automl.data import DatasetProfile, validate_data
+from automl.driver_state import driver_settings
 from automl.evaluation import dummy_scores, make_splits, resolve_metric, search_seeds
-from automl.exceptions import InvalidParameterError, did_you_mean
+from automl.exceptions import (
+    AllTrialsFailedError,
+    InvalidParameterError,
+    TrialError,
+    did_you_mean,
+)
+from automl.execution import make_executor
 from automl.nested import nested_cross_validation, split_budget
+from automl.parameters import check_settings, effective_jobs, trial_time_limit
 from automl.registry import load_registry, select_candidates
 from automl.report import cv_results, leaderboard
-from automl.search import STRATEGIES, Search, SearchSettings, refit_best
+from automl.search import Search, SearchProgress, SearchSettings, refit_best
 from automl.storage import StudyStore, data_fingerprint
 from automl.space.suggest import from_optuna_params
 
 logger = logging.getLogger("automl")
+
+# Seconds kept at the end of the budget for what follows the refit (leaderboard, dummy
+# scores): the refit must be done by the deadline less this.
+FINISH_MARGIN = 0.1
 
 
 class _AutoMLBase(BaseEstimator):
@@ -53,6 +64,10 @@ class _AutoMLBase(BaseEstimator):
         prune: bool = True,
         outer_cv: int | float | Any = None,
         n_jobs: int = 1,
+        executor: str = "processes",
+        trial_time_limit: float | None = None,
+        memory_limit: float | None = None,
+        callbacks: Sequence[Callable[[SearchProgress], Any]] | None = None,
         storage: str | None = None,
         resume: bool = False,
         random_state: int | None = None,
@@ -69,6 +84,10 @@ class _AutoMLBase(BaseEstimator):
         self.prune = prune
         self.outer_cv = outer_cv
         self.n_jobs = n_jobs
+        self.executor = executor
+        self.trial_time_limit = trial_time_limit
+        self.memory_limit = memory_limit
+        self.callbacks = callbacks
         self.storage = storage
         self.resume = resume
         self.random_state = random_state
@@ -76,6 +95,9 @@ class _AutoMLBase(BaseEstimator):
     # -- fit -----------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, *, target: str | None = None, groups: Any = None):
         """Search algorithms and hyperparameters, then refit the best on all rows.
+
+        The time budget counts from here: validation, search, refit and nested CV all end
+        within it.
 
         Parameters
         ----------
@@ -92,31 +114,33 @@ class _AutoMLBase(BaseEstimator):
         -------
         self
         """
+        started = time.monotonic()
         frame, y_arr, profile = validate_data(
             X, y, target=target, task=self._task_argument(), column_kinds=self.column_kinds)
-        return self._fit_validated(frame, y_arr, profile, groups)
+        return self._fit_validated(frame, y_arr, profile, groups, started=started)
 
     def _task_argument(self) -> str | None:
         return "regression"
 
     def _fit_validated(self, frame: pd.DataFrame, y: np.ndarray, profile: DatasetProfile,
-                       groups: Any = None):
-        self._check_settings(profile)
-        started = time.monotonic()
+                       groups: Any = None, started: float | None = None):
+        started = time.monotonic() if started is None else started
+        check_settings(self)
         seeds = search_seeds(self.random_state)
         metric = resolve_metric(self.metric, profile.task)
-        time_budget = self.time_budget
-        if self.outer_cv is not None:
-            budget = split_budget(self.time_budget, _n_splits(self.outer_cv), self.n_jobs)
-            self.nested_cv_ = nested_cross_validation(self, frame, y, profile, groups, metric,
-                                                      seeds.outer, budget)
-            time_budget = budget["final_search"]
-        elif hasattr(self, "nested_cv_"):  # from an earlier fit with outer_cv
-            del self.nested_cv_
-        self._search(frame, y, profile, groups, metric, time_budget, seeds, self._store("automl"))
+        deadline = None if self.time_budget is None else started + self.time_budget
+        with driver_settings():
+            if self.outer_cv is not None:
+                budget = split_budget(self.time_budget, _n_splits(self.outer_cv),
+                                      effective_jobs(self.n_jobs, self.executor))
+                self.nested_cv_ = nested_cross_validation(self, frame, y, profile, groups,
+                                                          metric, seeds.outer, budget)
+            elif hasattr(self, "nested_cv_"):  # from an earlier fit with outer_cv
+                del self.nested_cv_
+            self._search(frame, y, profile, groups, metric, deadline, seeds, self._store("automl"))
         self.fit_time_ = time.monotonic() - started
         logger.debug("Best: %s with %s %.4g (%d trials, %.1fs).", self.best_algorithm_,
-                    metric.name, self.best_score_, self.n_trials_, self.fit_time_)
+                     metric.name, self.best_score_, self.n_trials_, self.fit_time_)
         return self
 
     def _store(self, default_name: str) -> StudyStore | None:
@@ -136,82 +160,76 @@ class _AutoMLBase(BaseEstimator):
                              **{c: "categorical" for c in profile.categorical}},
         }
 
-    def _search(self, frame, y, profile, groups, metric, time_budget, seeds, store) -> None:
+    def _search(self, frame, y, profile, groups, metric, deadline, seeds, store) -> None:
         """The search on all rows, then the refit of its best configuration."""
-        cv_seed, sampler_seed, estimator_seed = seeds.cv, seeds.sampler, seeds.estimator
-        splits = make_splits(self.cv, profile.task, y, groups, random_state=cv_seed)
+        splits = make_splits(self.cv, profile.task, y, groups, random_state=seeds.cv)
         n_train = int(np.mean([len(tr) for tr, _ in splits]))
         registry = load_registry(self.spaces)
         specs = select_candidates(registry, profile.task, n_train, self.algorithms)
         candidates = {s.name: make_candidate(s, profile.task) for s in specs}
         X = frame.to_numpy() if profile.positional else frame
+        budget = None if deadline is None else deadline - time.monotonic()
         settings = SearchSettings(
-            metric=metric,
-            strategy=self.strategy,
-            n_trials=self.n_trials,
-            time_budget=time_budget,
+            metric=metric, strategy=self.strategy, n_trials=self.n_trials,
+            deadline=None if deadline is None else deadline - FINISH_MARGIN,
+            time_budget=self.time_budget,
+            trial_time_limit=trial_time_limit(self.trial_time_limit, budget),
             configurations=self._user_configurations(candidates),
-            sampler_seed=sampler_seed,
-            estimator_seed=estimator_seed,
-            prune=self.prune,
-            store=store,
+            sampler_seed=seeds.sampler, estimator_seed=seeds.estimator, prune=self.prune,
+            store=store, callbacks=tuple(self.callbacks or ()),
             fingerprint={} if store is None else self._fingerprint(frame, y, profile, metric),
+            stop=getattr(self, "_stop_event", None),
         )
-        with _quiet_optuna(), threadpool_limits(limits=1):
+        n_workers = effective_jobs(self.n_jobs, self.executor)
+        with make_executor(self.executor, n_workers, self.memory_limit) as executor:
             search = Search(candidates, profile, X, y, splits, settings)
-            outcome = search.run()
-            candidates = search.candidates
-            refit_start = time.monotonic()
-            self.best_pipeline_ = refit_best(outcome.study, candidates, profile, X, y,
-                                             estimator_seed)
-        self.refit_time_ = time.monotonic() - refit_start
+            outcome = search.run(executor)
+            if not outcome.interrupted and not _any_complete(outcome.study):
+                search.run_fallback()  # nothing finished in time: the cheapest default
+                outcome.best_fold_model, outcome.best_oof = search.best_models()
+            if not _any_complete(outcome.study):
+                if outcome.interrupted:
+                    raise KeyboardInterrupt
+                first = outcome.first_failure
+                raise AllTrialsFailedError(
+                    f"Every trial of the search failed; the first: {first}. Every failure "
+                    "is in the study's trials (user attribute 'error').") from TrialError(
+                    f"{first}\n{first.traceback if first else ''}")
+            final = refit_best(outcome.study, search.candidates, executor,
+                               settings.deadline, outcome.clock.expected_refit(),
+                               settings.trial_time_limit, outcome.best_fold_model)
+        self._set_results(outcome, final, search.candidates, profile, metric, splits, X, y)
+
+    def _set_results(self, outcome, final, candidates, profile, metric, splits, X, y) -> None:
+        study = outcome.study
+        self.best_pipeline_ = final.pipeline
+        self.fitted_on_ = final.fitted_on
+        self.refit_time_ = final.seconds
         self.search_time_ = outcome.elapsed
         self.interrupted_ = outcome.interrupted
-        self.study_ = outcome.study
+        self.study_ = study
         self.profile_ = profile
         self.metric_ = metric.name
         self.candidates_ = list(candidates)
-        best = outcome.study.best_trial
+        best = study.best_trial
         algorithm, params = from_optuna_params(best.params)
         self.best_algorithm_ = algorithm
         self.best_params_ = {"algorithm": algorithm, **params}
         self.best_score_ = float(best.value)
         self.best_index_ = best.number
-        self.leaderboard_ = leaderboard(outcome.study, metric, len(splits))
-        self.cv_results_ = cv_results(outcome.study, metric, len(splits))
+        self.leaderboard_ = leaderboard(study, metric, len(splits))
+        self.cv_results_ = cv_results(study, metric, len(splits))
+        self.cv_splits_ = splits
+        self.oof_predictions_ = outcome.best_oof
         self.n_splits_ = len(splits)
-        self.n_trials_ = len(outcome.study.trials)
-        with threadpool_limits(limits=1):
-            self.dummy_score_ = float(np.mean(dummy_scores(X, y, splits, metric, profile.task)))
+        self.n_trials_ = len(study.trials)
+        self.dummy_score_ = float(np.mean(dummy_scores(X, y, splits, metric, profile.task)))
         self.n_features_in_ = len(profile.columns)
         if not profile.positional:
             self.feature_names_in_ = np.asarray(profile.columns, dtype=object)
         self._metric = metric
         if profile.task != "regression":
             self.classes_ = np.asarray(profile.classes)
-
-    def _check_settings(self, profile: DatasetProfile) -> None:
-        if self.strategy not in STRATEGIES:
-            raise InvalidParameterError(
-                f"The 'strategy' parameter must be one of {list(STRATEGIES)}; got "
-                f"{self.strategy!r}.{did_you_mean(str(self.strategy), STRATEGIES)}")
-        if self.time_budget is not None and not (
-                isinstance(self.time_budget, (int, float)) and self.time_budget > 0):
-            raise InvalidParameterError(f"The 'time_budget' parameter must be a positive number "
-                                        f"of seconds or None; got {self.time_budget!r}.")
-        if self.n_trials is not None and not (
-                isinstance(self.n_trials, (int, np.integer)) and self.n_trials > 0):
-            raise InvalidParameterError(f"The 'n_trials' parameter must be a positive int or "
-                                        f"None; got {self.n_trials!r}.")
-        if self.time_budget is None and self.n_trials is None and self.strategy != "manual":
-            raise InvalidParameterError("Give a time_budget (seconds) or n_trials, or both: "
-                                        "without either the search would never end.")
-        if not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs == 0 or self.n_jobs < -1:
-            raise InvalidParameterError(f"The 'n_jobs' parameter must be a positive int or -1 "
-                                        f"(all cores); got {self.n_jobs!r}.")
-        if self.strategy == "manual" and not self.configurations:
-            raise InvalidParameterError("strategy='manual' evaluates only the given "
-                                        "configurations; pass configurations=[{...}].")
 
     def _user_configurations(self, candidates: dict) -> list[tuple[str, dict[str, Any]]]:
         out = []
@@ -248,8 +266,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     Parameters
     ----------
     time_budget : float or None, default=60
-        Wall-clock seconds for the search and the final refit. No trial starts that is
-        expected not to finish in time.
+        Wall-clock seconds for the whole of ``fit``, from the call to its return:
+        validation, search, final refit and nested CV end within 5% (+1 s) of it. No
+        trial starts that is expected not to finish in time; trials still running at the
+        end are stopped; the refit's expected time is kept free.
     n_trials : int or None, default=None
         Maximum number of trials; with ``time_budget=None`` the search is reproducible
         under ``random_state`` on one core.
@@ -278,8 +298,28 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         from a search on all rows. ``time_budget`` covers everything, shared equally between
         the outer searches and the final one (see ``nested_cv_.budget``).
     n_jobs : int, default=1
-        Processes for the outer folds of nested CV (-1: all cores). Each fit uses one
-        thread; with ``n_trials`` and a seed the result equals the sequential run.
+        Trials run at once, each in its own worker process (-1: one per core). Learners
+        run on one thread each. With ``n_trials``, no ``time_budget`` and a seed, a search
+        is reproducible for a fixed ``n_jobs`` (another ``n_jobs`` gives other trials).
+        With ``outer_cv``, up to ``n_jobs`` outer searches run at once, each one trial at
+        a time, so the nested estimate does not depend on ``n_jobs``; the final search
+        then runs ``n_jobs`` trials at once. Never more than ``n_jobs`` workers in all.
+    executor : {"processes", "inprocess"}, default="processes"
+        Where trials run. ``"processes"``: worker processes with hard time and memory
+        limits (a hanging, crashing or memory-hungry learner is killed, recorded and
+        replaced). ``"inprocess"``: in this process, one at a time, without hard limits
+        (for debugging).
+    trial_time_limit : float or None, default=None
+        Seconds a trial (all its folds) may run before it is killed and recorded as
+        ``timeout``. None: a quarter of the time budget, or 600 s without one.
+    memory_limit : float or None, default=None
+        MB of resident memory a worker (with its child processes) may use before its
+        trial is killed and recorded as ``memory``. None: 75% of the machine's memory,
+        shared by the ``n_jobs`` workers.
+    callbacks : list of callables, optional
+        Each is called with a :class:`automl.search.SearchProgress` (trials running,
+        complete, pruned, failed and timed out; the best so far) after every trial and
+        about once a second.
     storage : str or None, default=None
         An Optuna storage URL (e.g. ``"sqlite:///run.db"``): every finished trial is written
         as it finishes, so an interrupted search can be resumed.
@@ -294,7 +334,16 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     Attributes
     ----------
     best_pipeline_ : sklearn.pipeline.Pipeline
-        The best configuration refit on all rows.
+        The best configuration refit on all rows (see ``fitted_on_``).
+    fitted_on_ : str
+        ``"all rows"``; or, when the refit could not finish within the time budget, why
+        ``best_pipeline_`` is the best trial's model from its last training fold.
+    oof_predictions_ : ndarray or None
+        Out-of-fold predictions of the best trial on ``cv_splits_`` (class probabilities
+        in ``classes_`` order, or values); NaN for rows in no test fold. None when the best
+        trial came from an earlier, resumed run.
+    cv_splits_ : list of (train, test) index arrays
+        The folds every trial was scored on.
     best_params_ : dict
         ``algorithm`` and its parameters (plain names).
     best_score_ : float
@@ -327,13 +376,18 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
                  algorithms: Sequence[str] | None = None, spaces: Sequence[str] = (),
                  configurations: Sequence[Mapping[str, Any]] | None = None,
                  column_kinds: Mapping[str, str] | None = None, prune: bool = True,
-                 outer_cv: int | float | Any = None, n_jobs: int = 1, storage: str | None = None,
-                 resume: bool = False, random_state: int | None = None,
-                 task: str | None = None) -> None:
+                 outer_cv: int | float | Any = None, n_jobs: int = 1,
+                 executor: str = "processes", trial_time_limit: float | None = None,
+                 memory_limit: float | None = None,
+                 callbacks: Sequence[Callable[[SearchProgress], Any]] | None = None,
+                 storage: str | None = None, resume: bool = False,
+                 random_state: int | None = None, task: str | None = None) -> None:
         super().__init__(time_budget=time_budget, n_trials=n_trials, metric=metric, cv=cv,
                          strategy=strategy, algorithms=algorithms, spaces=spaces,
                          configurations=configurations, column_kinds=column_kinds, prune=prune,
-                         outer_cv=outer_cv, n_jobs=n_jobs, storage=storage, resume=resume,
+                         outer_cv=outer_cv, n_jobs=n_jobs, executor=executor,
+                         trial_time_limit=trial_time_limit, memory_limit=memory_limit,
+                         callbacks=callbacks, storage=storage, resume=resume,
                          random_state=random_state)
         self.task = task
 
@@ -343,11 +397,11 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
                                         f"'binary', 'multiclass' or None; got {self.task!r}.")
         return self.task
 
-    def _fit_validated(self, frame, y, profile, groups=None):
+    def _fit_validated(self, frame, y, profile, groups=None, started=None):
         if profile.task == "regression":
             raise InvalidParameterError("AutoMLClassifier got a regression task; use "
                                         "AutoMLRegressor.")
-        return super()._fit_validated(frame, y, profile, groups)
+        return super()._fit_validated(frame, y, profile, groups, started)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities from the best pipeline, columns in ``classes_`` order."""
@@ -374,11 +428,6 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     score = _AutoMLBase.score  # the search metric, not the mixin's r2
 
 
-# One core per fit: OpenMP learners (HistGradientBoosting, LightGBM, XGBoost) spin-wait for
-# threads, and on a busy 2-core machine a 0.2 s fit was measured at 40-70 s without this limit.
-# Fits are also reproducible on one core.
-
-
 def _n_splits(cv: Any) -> int:
     if isinstance(cv, float):
         return 1
@@ -387,12 +436,5 @@ def _n_splits(cv: Any) -> int:
     return cv.get_n_splits() if hasattr(cv, "get_n_splits") else len(list(cv))
 
 
-@contextlib.contextmanager
-def _quiet_optuna() -> Iterator[None]:
-    """Optuna logs every trial at INFO; inside fit our own logging says what matters."""
-    previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        yield
-    finally:
-        optuna.logging.set_verbosity(previous)
+def _any_complete(study: optuna.Study) -> bool:
+    return bool(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))

@@ -9,13 +9,15 @@ catch without knowing automl, so ``except ValueError`` keeps working::
     ├── UnknownNameError(ValueError)         unknown algorithm or metric (with did-you-mean)
     ├── SearchSpaceError(ValueError)         a space file breaks the schema
     ├── MissingDependencyError(ImportError)  an optional library is not installed
-    └── AllTrialsFailedError(RuntimeError)   no trial of a search completed
+    ├── AllTrialsFailedError(RuntimeError)   no trial of a search completed
+    ├── TrialError(RuntimeError)             one trial's failure as its worker reported it
+    └── StudyInUseError(RuntimeError)        another live process is running that stored search
 
 Warnings derive from :class:`AutoMLWarning` (a ``UserWarning``)::
 
     AutoMLWarning
     ├── DroppedColumnWarning      a feature column was dropped (entirely missing or constant)
-    ├── TrialFailedWarning        an algorithm raised during the search (once per algorithm)
+    ├── TrialFailedWarning        an algorithm's trial failed (once per algorithm)
     └── SkippedAlgorithmWarning   an algorithm was left out (row limit, missing library)
 """
 
@@ -51,6 +53,18 @@ class MissingDependencyError(AutoMLError, ImportError):
 
 class AllTrialsFailedError(AutoMLError, RuntimeError):
     """Every trial of a search failed; the first failure is chained as ``__cause__``."""
+
+
+class TrialError(AutoMLError, RuntimeError):
+    """A trial's failure (error, timeout, crash) as reported by the worker that ran it.
+
+    Chained as the ``__cause__`` of :class:`AllTrialsFailedError`; its text holds the
+    worker's traceback when there was one.
+    """
+
+
+class StudyInUseError(AutoMLError, RuntimeError):
+    """The stored search is being run by another live process (named in the message)."""
 
 
 class AutoMLWarning(UserWarning):

@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from joblib import Parallel, delayed
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from sklearn.base import clone
 
 from automl.evaluation import Metric, Split, int_seed, make_splits, resolve_metric, take_rows
@@ -127,8 +129,9 @@ class NestedResult:
 def split_budget(time_budget: float | None, n_outer: int, n_jobs: int) -> dict[str, Any]:
     """Share the budget equally between the outer searches and the final one.
 
-    Outer searches running in parallel share a slot, so with ``n_jobs`` workers there are
-    ``ceil(n_outer / n_jobs)`` slots of outer searches plus one final search.
+    Outer searches running at once share a slot, so with ``n_jobs`` workers there are
+    ``ceil(n_outer / n_jobs)`` slots of outer searches plus one final search (which gets
+    whatever is left of the whole budget when it starts).
     """
     waves = -(-n_outer // max(1, n_jobs))
     per_search = None if time_budget is None else time_budget / (waves + 1)
@@ -140,16 +143,21 @@ def nested_cross_validation(
     estimator: Any, frame: pd.DataFrame, y: np.ndarray, profile: Any, groups: Any,
     metric: Metric, outer_seq: np.random.SeedSequence, budget: dict[str, Any],
 ) -> NestedResult:
-    """One independent search per outer fold (in parallel with ``estimator.n_jobs``).
+    """One independent search per outer fold; up to ``budget["parallel_jobs"]`` at once.
 
-    Each fold's search is a clone of ``estimator`` without ``outer_cv``, with its share of
-    the budget, a seed spawned from ``outer_seq``, the column kinds of the whole data (so
-    a fold cannot re-guess them differently), and its own study name in the storage.
+    Each fold's search is a clone of ``estimator`` without ``outer_cv`` and with
+    ``n_jobs=1`` (one trial at a time, one worker process), its share of the budget, a
+    seed spawned from ``outer_seq``, the column kinds of the whole data (so a fold cannot
+    re-guess them differently), and its own study name in the storage. The searches run
+    in threads of this process: the work is in their worker processes, so ``n_jobs``
+    outer searches use ``n_jobs`` workers in all, and the outer results do not depend on
+    ``n_jobs``.
     """
     splits = make_splits(estimator.outer_cv, profile.task, y, groups,
                          random_state=int_seed(outer_seq))
     kinds = {**{c: "numeric" for c in profile.numeric},
              **{c: "categorical" for c in profile.categorical}}
+    stop = threading.Event()  # Ctrl-C in the main thread ends every outer search
     inner = []
     for fold, seq in enumerate(outer_seq.spawn(len(splits))):
         fold_estimator = clone(estimator).set_params(
@@ -158,10 +166,25 @@ def nested_cross_validation(
         if "task" in fold_estimator.get_params():
             fold_estimator.set_params(task=profile.task)
         fold_estimator._study_name = f"automl-outer-{fold}"
+        fold_estimator._stop_event = stop
         inner.append(fold_estimator)
-    jobs = (delayed(run_outer_fold)(est, frame, y, split, groups, i, profile.task, metric)
-            for i, (est, split) in enumerate(zip(inner, splits)))
-    rows = Parallel(n_jobs=estimator.n_jobs)(jobs)
+    jobs = [(est, frame, y, split, groups, i, profile.task, metric)
+            for i, (est, split) in enumerate(zip(inner, splits))]
+    with warnings.catch_warnings():
+        # Dropped or skipped columns and algorithms are reported once, by the final search.
+        # Set here, once, because warning filters are process-wide and not thread-safe.
+        warnings.simplefilter("ignore", AutoMLWarning)
+        parallel = min(budget["parallel_jobs"], len(jobs))
+        if parallel <= 1:
+            rows = [run_outer_fold(*job) for job in jobs]
+        else:
+            with ThreadPoolExecutor(parallel, thread_name_prefix="automl-outer") as pool:
+                futures = [pool.submit(run_outer_fold, *job) for job in jobs]
+                try:
+                    rows = [f.result() for f in futures]
+                except BaseException:
+                    stop.set()
+                    raise
     return NestedResult(
         folds=pd.DataFrame(rows), metric=metric.name,
         greater_is_better=metric.greater_is_better,
@@ -177,10 +200,7 @@ def run_outer_fold(
     train, test = split
     started = time.monotonic()
     fold_groups = None if groups is None else np.asarray(groups)[train]
-    with warnings.catch_warnings():
-        # Dropped or skipped columns and algorithms are reported once, by the final search.
-        warnings.simplefilter("ignore", AutoMLWarning)
-        estimator.fit(take_rows(frame, train), y[train], groups=fold_groups)
+    estimator.fit(take_rows(frame, train), y[train], groups=fold_groups)
     elapsed = time.monotonic() - started
     X_test, y_test = take_rows(frame, test), y[test]
     row: dict[str, Any] = {"fold": fold, "n_train": len(train), "n_test": len(test)}

@@ -29,8 +29,10 @@ STATE_NAMES = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned",
 def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFrame:
     """One row per trial, best first: algorithm, plain-named parameters, fold scores, times.
 
-    Scores are in the metric's natural sign. Failed trials keep their error; pruned and
-    skipped trials keep the reason.
+    Scores are in the metric's natural sign. ``reason`` says why a trial did not complete:
+    ``error``, ``timeout``, ``memory``, ``crashed`` or ``interrupted`` (failed; the message
+    is in ``error``), ``pruned``, ``stopped`` (by the time budget) or ``skipped`` (not
+    run; the note says why).
     """
     rows = []
     for t in study.get_trials(deepcopy=False):
@@ -47,6 +49,7 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
             "std": float(np.std(folds)) if complete else np.nan,
             "fit_time": t.user_attrs.get("fit_time", np.nan),
             "state": STATE_NAMES.get(t.state, str(t.state)),
+            "reason": _reason(t),
             "error": t.user_attrs.get("error", ""),
             "note": t.user_attrs.get("skipped") or t.user_attrs.get("pruned") or "",
         }
@@ -54,11 +57,22 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
             row[f"fold{i}"] = folds[i] if i < len(folds) else np.nan
         rows.append(row)
     columns = ["trial", "algorithm", metric.name, "std", *[f"fold{i}" for i in range(n_splits)],
-               "fit_time", "state", "params", "error", "note"]
+               "fit_time", "state", "reason", "params", "error", "note"]
     frame = pd.DataFrame(rows, columns=columns)
     frame = frame.sort_values(metric.name, ascending=not metric.greater_is_better,
                               na_position="last", kind="stable")
     return frame.reset_index(drop=True)
+
+
+def _reason(trial: optuna.trial.FrozenTrial) -> str:
+    attrs = trial.user_attrs
+    if trial.state == TrialState.FAIL:
+        return attrs.get("reason", "error")
+    if trial.state == TrialState.PRUNED:
+        if "skipped" in attrs:
+            return "skipped"
+        return "stopped" if str(attrs.get("pruned", "")).startswith("stopped") else "pruned"
+    return ""
 
 
 def cv_results(study: optuna.Study, metric: Metric, n_splits: int) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,15 +65,20 @@ def mixed():
 
 
 class RowRecorder(ClassifierMixin, BaseEstimator):
-    """A classifier that records the row ids (column 0) of every fit, for leakage tests.
+    """A classifier that logs the row ids (column 0) of every fit to the file ``log``.
 
-    Lives here so a space file can name it as ``conftest:RowRecorder``.
+    For leakage tests: fits run in worker processes, so the record goes through a file,
+    one line per fit, in the order the fits happened. Lives here so a space file can
+    name it as ``conftest:RowRecorder``.
     """
 
-    fitted_rows: list[frozenset] = []
+    def __init__(self, log: str = ""):
+        self.log = log
 
     def fit(self, X, y):
-        RowRecorder.fitted_rows.append(frozenset(np.asarray(X)[:, 0].astype(int).tolist()))
+        rows = sorted(np.asarray(X)[:, 0].astype(int).tolist())
+        with open(self.log, "a") as handle:
+            handle.write(json.dumps(rows) + "\n")
         self.classes_, counts = np.unique(y, return_counts=True)
         self.prior_ = counts / counts.sum()
         return self
@@ -81,6 +88,10 @@ class RowRecorder(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    @staticmethod
+    def read(log) -> list[frozenset]:
+        return [frozenset(json.loads(line)) for line in open(log).read().splitlines()]
 
 
 class InterruptOnFit(ClassifierMixin, BaseEstimator):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -242,7 +244,8 @@ def test_best_pipeline_predicts_in_a_process_that_never_imported_automl(tmp_path
     assert out.stdout.strip().split(",") == list(map(str, expected))
 
 
-def test_ctrl_c_keeps_the_finished_trials_and_returns_their_best(tmp_path, breast_cancer):
+def test_ctrl_c_in_process_keeps_the_finished_trials_and_returns_their_best(tmp_path,
+                                                                          breast_cancer):
     space = tmp_path / "interrupt.toml"
     space.write_text(textwrap.dedent("""
         schema_version = 1
@@ -250,7 +253,7 @@ def test_ctrl_c_keeps_the_finished_trials_and_returns_their_best(tmp_path, breas
         cost = 100.0
     """))
     X, y = breast_cancer
-    model = AutoMLClassifier(n_trials=10, spaces=[space],
+    model = AutoMLClassifier(n_trials=10, spaces=[space], executor="inprocess",
                              algorithms=["gaussian_nb", "logistic_regression", "interrupt"],
                              **FAST).fit(X, y)
     assert model.interrupted_
@@ -259,3 +262,27 @@ def test_ctrl_c_keeps_the_finished_trials_and_returns_their_best(tmp_path, breas
     assert states["interrupt"] == "failed"
     assert model.n_trials_ == 3  # the search stopped at the interruption
     assert model.best_algorithm_ in {"gaussian_nb", "logistic_regression"}
+
+
+def test_ctrl_c_with_worker_processes_keeps_the_finished_trials(breast_cancer):
+    """A real SIGINT to the driver while trials run in workers (which ignore it)."""
+    X, y = breast_cancer
+
+    pressed = []
+
+    def press_ctrl_c(progress):
+        if progress.complete >= 3 and not pressed:
+            pressed.append(progress.running)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    model = AutoMLClassifier(n_trials=40, callbacks=[press_ctrl_c], n_jobs=2,
+                             algorithms=["gaussian_nb", "logistic_regression", "knn"],
+                             **FAST).fit(X, y)
+    assert model.interrupted_
+    board = model.leaderboard_
+    assert (board["state"] == "complete").sum() >= 3
+    assert len(board) < 40
+    # the trials running at the interruption are recorded as failed, with the reason
+    interrupted = board[board["reason"] == "interrupted"]
+    assert (interrupted["state"] == "failed").all()
+    assert model.predict(X.iloc[:5]).shape == (5,)

@@ -18,16 +18,18 @@ FAST = dict(time_budget=None, cv=3, random_state=0)
 
 def test_outer_test_rows_are_never_seen_by_inner_searches(tmp_path):
     space = tmp_path / "recorder.toml"
-    space.write_text(textwrap.dedent("""
+    log = tmp_path / "fits.log"
+    space.write_text(textwrap.dedent(f"""
         schema_version = 1
         estimator.classification = "conftest:RowRecorder"
         preprocessing = "native"
+        [fixed]
+        log = "{log}"
     """))
     rng = np.random.default_rng(0)
     n = 90
     X = pd.DataFrame({"row_id": np.arange(n, dtype=float), "x": rng.normal(size=n)})
     y = np.arange(n) % 2
-    RowRecorder.fitted_rows.clear()
     model = AutoMLClassifier(n_trials=2, spaces=[space], algorithms=["recorder"], outer_cv=3,
                              metric="accuracy", **FAST).fit(X, y)
     outer_train = [set(train.tolist()) for train, _ in model.nested_cv_.splits]
@@ -36,14 +38,15 @@ def test_outer_test_rows_are_never_seen_by_inner_searches(tmp_path):
     # Fits happen fold after fold: assign each to the current outer fold while it fits
     # inside that fold's training rows; anything else is a leak (or the final search).
     fold, assigned = 0, [0, 0, 0]
-    for rows in RowRecorder.fitted_rows:
+    fitted_rows = RowRecorder.read(log)
+    for rows in fitted_rows:
         while fold < 3 and not rows <= outer_train[fold]:
             fold += 1
         if fold == 3:
             break
         assigned[fold] += 1
     assert all(count > 0 for count in assigned), assigned
-    final_fits = RowRecorder.fitted_rows[sum(assigned):]
+    final_fits = fitted_rows[sum(assigned):]
     assert final_fits and max(len(r) for r in final_fits) == n  # the refit on all rows
 
 

@@ -21,14 +21,25 @@ def test_installed_package_ships_and_finds_the_space_files(tmp_path):
     assert built.returncode == 0, built.stderr[-3000:]
     shipped = sorted(p.name for p in (target / "automl" / "search_spaces").glob("*.toml"))
     assert shipped == sorted(p.name for p in (ROOT / "search_spaces").glob("*.toml"))
-    # A process outside the source tree imports the installed copy and loads the registry.
-    script = ("import automl, automl.registry as r; "
-              "print(r.builtin_space_dir()); print(len(automl.list_algorithms()))")
-    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True,
+    # A process outside the source tree imports the installed copy, loads the registry,
+    # and runs a search whose trials run in worker processes (which import it too).
+    script = ("import automl, automl.registry as r, automl.execution.worker as w\n"
+              "from sklearn.datasets import load_iris\n"
+              "if __name__ == '__main__':\n"
+              "    print(r.builtin_space_dir()); print(len(automl.list_algorithms()))\n"
+              "    print(w.__file__)\n"
+              "    X, y = load_iris(return_X_y=True)\n"
+              "    m = automl.fit(X, y, n_trials=2, time_budget=None, cv=2, n_jobs=2,\n"
+              "                   algorithms=['gaussian_nb'])\n"
+              "    print((m.leaderboard_['state'] == 'complete').sum())\n")
+    (tmp_path / "run.py").write_text(script)
+    out = subprocess.run([sys.executable, "run.py"], cwd=tmp_path, check=True,
                          capture_output=True, text=True, env={"PYTHONPATH": str(target)})
-    folder, count = out.stdout.split()
+    folder, count, worker, complete = out.stdout.split()
     assert Path(folder).resolve() == (target / "automl" / "search_spaces").resolve()
     assert int(count) == len(shipped)
+    assert Path(worker).resolve().is_relative_to(target.resolve())
+    assert int(complete) == 2
 
 
 def test_public_names_are_sorted_and_importable():

@@ -1,0 +1,30 @@
+"""Where a search's trials run: in the driver, or in local worker processes with limits.
+
+``make_executor`` turns the estimator's ``executor`` parameter into an :class:`Executor`;
+the interface is in :mod:`automl.execution.base`.
+"""
+
+from __future__ import annotations
+
+from automl.exceptions import InvalidParameterError, did_you_mean
+from automl.execution.base import Executor, Finished, TaskFailure
+from automl.execution.inprocess import InProcessExecutor
+from automl.execution.processes import ProcessExecutor
+
+EXECUTORS = ("processes", "inprocess")
+
+
+def make_executor(name: str, n_workers: int, memory_limit: float | None) -> Executor:
+    """``"processes"``: ``n_workers`` worker processes with hard limits (the default);
+    ``"inprocess"``: the calling thread, one task at a time, no hard limits (debugging)."""
+    if name == "processes":
+        return ProcessExecutor(n_workers, memory_limit)
+    if name == "inprocess":
+        return InProcessExecutor()
+    raise InvalidParameterError(
+        f"The 'executor' parameter must be one of {list(EXECUTORS)}; got {name!r}."
+        f"{did_you_mean(str(name), EXECUTORS)}")
+
+
+__all__ = ["EXECUTORS", "Executor", "Finished", "InProcessExecutor", "ProcessExecutor",
+           "TaskFailure", "make_executor"]

@@ -1,0 +1,83 @@
+"""Checks of the estimators' parameters, and the values derived from them.
+
+Kept apart from the estimators so each reads as its steps; every message names the
+parameter, what it got and what would be accepted.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from automl.exceptions import InvalidParameterError, did_you_mean
+from automl.execution import EXECUTORS
+from automl.search import STRATEGIES
+
+# Without a time budget a hanging learner must still not hang the search.
+DEFAULT_TRIAL_TIME_LIMIT = 600.0
+# With one, a trial may use at most this share of it (auto-sklearn uses a tenth, with a
+# holdout; our 5-fold trials on small data need more).
+TRIAL_SHARE_OF_BUDGET = 0.25
+
+
+def check_settings(estimator: Any) -> None:
+    """Raise :class:`InvalidParameterError` for the first parameter that is not accepted."""
+    e = estimator
+    if e.strategy not in STRATEGIES:
+        raise InvalidParameterError(
+            f"The 'strategy' parameter must be one of {list(STRATEGIES)}; got "
+            f"{e.strategy!r}.{did_you_mean(str(e.strategy), STRATEGIES)}")
+    if e.time_budget is not None and not _positive(e.time_budget):
+        raise InvalidParameterError(f"The 'time_budget' parameter must be a positive number "
+                                    f"of seconds or None; got {e.time_budget!r}.")
+    if e.n_trials is not None and not (
+            isinstance(e.n_trials, (int, np.integer)) and e.n_trials > 0):
+        raise InvalidParameterError(f"The 'n_trials' parameter must be a positive int or "
+                                    f"None; got {e.n_trials!r}.")
+    if e.time_budget is None and e.n_trials is None and e.strategy != "manual":
+        raise InvalidParameterError("Give a time_budget (seconds) or n_trials, or both: "
+                                    "without either the search would never end.")
+    if not isinstance(e.n_jobs, (int, np.integer)) or e.n_jobs == 0 or e.n_jobs < -1:
+        raise InvalidParameterError(f"The 'n_jobs' parameter must be a positive int or -1 "
+                                    f"(all cores); got {e.n_jobs!r}.")
+    if e.strategy == "manual" and not e.configurations:
+        raise InvalidParameterError("strategy='manual' evaluates only the given "
+                                    "configurations; pass configurations=[{...}].")
+    if e.executor not in EXECUTORS:
+        raise InvalidParameterError(
+            f"The 'executor' parameter must be one of {list(EXECUTORS)}; got "
+            f"{e.executor!r}.{did_you_mean(str(e.executor), EXECUTORS)}")
+    if e.trial_time_limit is not None and not _positive(e.trial_time_limit):
+        raise InvalidParameterError(f"The 'trial_time_limit' parameter must be a positive "
+                                    f"number of seconds or None; got {e.trial_time_limit!r}.")
+    if e.memory_limit is not None and not _positive(e.memory_limit):
+        raise InvalidParameterError(f"The 'memory_limit' parameter must be a positive number "
+                                    f"of MB or None; got {e.memory_limit!r}.")
+    if e.callbacks is not None and not all(callable(c) for c in e.callbacks):
+        raise InvalidParameterError(f"The 'callbacks' parameter must be a list of callables "
+                                    f"taking a SearchProgress; got {e.callbacks!r}.")
+
+
+def effective_jobs(n_jobs: int, executor: str) -> int:
+    """Trials at once: ``-1`` is every core; the in-process executor runs one at a time."""
+    if executor == "inprocess":
+        return 1
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    return int(n_jobs)
+
+
+def trial_time_limit(given: float | None, time_budget: float | None) -> float:
+    """The given limit, else a quarter of the search's budget, else 10 minutes."""
+    if given is not None:
+        return float(given)
+    if time_budget is None:
+        return DEFAULT_TRIAL_TIME_LIMIT
+    return TRIAL_SHARE_OF_BUDGET * float(time_budget)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, bool) and value > 0

@@ -1,0 +1,69 @@
+"""The search's clock: its deadline, and how long trials and the final refit are expected to take.
+
+The deadline is for the search *and* the refit of its best configuration: time left for
+trials is the deadline less the expected refit (the best trial's mean fold fit time,
+scaled from fold size to all rows, with a margin). No trial starts whose expected
+duration (the median of its algorithm's earlier trials; before it ran, the others' scaled
+by relative cost) exceeds the time left.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+# The refit's expected time is scaled by this, plus a constant for dispatch and pickling:
+# fit times vary by a few tens of percent from run to run.
+REFIT_SAFETY = 1.3
+REFIT_OVERHEAD = 0.1
+
+
+class BudgetClock:
+    """Deadline bookkeeping for one search (``deadline`` on ``time.monotonic()``, or None)."""
+
+    def __init__(self, deadline: float | None, costs: dict[str, float], n_folds: int,
+                 fold_train_rows: float, n_rows: int) -> None:
+        self.deadline = deadline
+        self.costs = costs
+        self.n_folds = n_folds
+        self.rows_scale = n_rows / max(fold_train_rows, 1.0)
+        self.durations: dict[str, list[float]] = {}
+        self.best_fit_time = 0.0  # summed over the folds of the best trial
+
+    def record(self, algorithm: str, seconds: float) -> None:
+        self.durations.setdefault(algorithm, []).append(seconds)
+
+    def expected_duration(self, algorithm: str) -> float | None:
+        """Median duration of this algorithm's trials; before it has run, scale by cost."""
+        if self.durations.get(algorithm):
+            return float(np.median(self.durations[algorithm]))
+        per_cost = [d / self.costs[a] for a, ds in self.durations.items() if a in self.costs
+                    for d in ds]
+        if not per_cost or algorithm not in self.costs:
+            return None
+        return float(np.median(per_cost)) * self.costs[algorithm]
+
+    def expected_refit(self) -> float:
+        """Seconds to refit the best configuration on all rows, with a margin."""
+        if self.best_fit_time <= 0:
+            return 0.0
+        one_fold = self.best_fit_time / self.n_folds
+        return one_fold * self.rows_scale * REFIT_SAFETY + REFIT_OVERHEAD
+
+    def time_left(self) -> float | None:
+        """Seconds left for trials (None: no deadline)."""
+        if self.deadline is None:
+            return None
+        return self.deadline - time.monotonic() - self.expected_refit()
+
+    def out_of_time(self, algorithms: list[str]) -> bool:
+        """No time left, or every algorithm is expected to take longer than what is left."""
+        left = self.time_left()
+        if left is None:
+            return False
+        if left <= 0:
+            return True
+        expected = [self.expected_duration(a) for a in algorithms]
+        known = [e for e in expected if e is not None]
+        return bool(algorithms) and len(known) == len(algorithms) and min(known) > left

@@ -1,0 +1,437 @@
+"""The search driver: ask Optuna for trials, submit them to an executor, tell the results back.
+
+The study stays in the driver; workers only run tasks. Every result is written by the
+driver. Opening configurations (the user's, then each algorithm's defaults, cheapest
+first) come before sampling.
+
+Parallel trials and reproducibility. With a time budget, results are told as they come
+and a free slot is filled at once. Without one (``n_trials`` only), results are told in
+trial order and each tell is followed by exactly one ask, so the sampler sees the same
+history at every ask: the same seed, data and ``n_jobs`` give the same trials. A
+different ``n_jobs`` gives other (equally valid) trials, since TPE then sees different
+trials running while it samples.
+
+Failures. A trial killed at its time limit, over the memory limit, or whose worker died
+is recorded as failed with its reason, and the search goes on. An algorithm with
+``MAX_KILLS_IN_A_ROW`` such trials in a row is dropped from the rest of the search (TPE
+learns nothing from failed trials, so it would keep proposing it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+from threadpoolctl import threadpool_limits
+
+from automl.builder import Candidate, sample_config
+from automl.data import DatasetProfile
+from automl.evaluation import Metric, Split
+from automl.exceptions import TrialFailedWarning
+from automl.execution.base import Executor, Finished, TaskFailure
+from automl.search.clock import BudgetClock
+from automl.search.progress import SearchProgress, publish
+from automl.search.study import MedianRule, create_study, make_sampler, running_means
+from automl.space.suggest import grid_configs, interleave, to_optuna_params
+from automl.storage import DriverClaim, StudyStore, previous_elapsed, record_elapsed
+from automl.trial import COMPLETE, SearchContext, TrialOutcome, TrialTask
+
+logger = logging.getLogger("automl.search")
+
+STRATEGIES = ("bayesian", "random", "grid", "manual")
+# Stop asking when this many trials in a row were skipped for lack of time.
+MAX_CONSECUTIVE_SKIPS = 25
+# An algorithm whose trials time out, crash or run out of memory this many times in a row
+# is dropped from the rest of the search.
+MAX_KILLS_IN_A_ROW = 3
+KILLS = ("timeout", "memory", "crashed")
+# How often (seconds) progress is published while trials run, and the driver's longest
+# wait between looks at the clock.
+PROGRESS_INTERVAL = 1.0
+WAIT_SLICE = 0.25
+
+
+@dataclass
+class SearchSettings:
+    metric: Metric
+    strategy: str = "bayesian"
+    n_trials: int | None = None
+    deadline: float | None = None  # on time.monotonic(): the search and its refit end by then
+    time_budget: float | None = None  # the seconds that deadline stands for (for progress)
+    trial_time_limit: float = 600.0
+    configurations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    sampler_seed: int | None = None
+    estimator_seed: int | None = None
+    prune: bool = True
+    store: StudyStore | None = None
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+    callbacks: Sequence[Callable[[SearchProgress], Any]] = ()
+    stop: threading.Event | None = None  # set by another thread: end as if interrupted
+
+
+@dataclass
+class SearchOutcome:
+    study: optuna.Study
+    elapsed: float
+    context: SearchContext
+    clock: BudgetClock
+    interrupted: bool = False
+    # The best trial's model fitted on its last training fold, and its out-of-fold
+    # predictions, when that trial ran in this session (not for a best from a resumed run).
+    best_fold_model: Any = None
+    best_oof: np.ndarray | None = None
+    first_failure: TaskFailure | None = None
+
+
+@dataclass
+class _Asked:
+    trial: optuna.Trial
+    algorithm: str
+    task: TrialTask | None = None
+
+
+class _Skipped(Exception):
+    """A trial not run (expected to take longer than the time left, or its algorithm dropped)."""
+
+
+class Search:
+    """Runs one study on fixed folds: ``Search(...).run(executor)``."""
+
+    def __init__(self, candidates: dict[str, Candidate], profile: DatasetProfile, X: Any,
+                 y: np.ndarray, splits: list[Split], settings: SearchSettings) -> None:
+        s = settings
+        self.settings = settings
+        self.profile = profile
+        self.X, self.y, self.splits = X, y, splits
+        sampler = make_sampler(s.strategy, s.sampler_seed, len(candidates))
+        self.study, names, self._storage = create_study(
+            s.store, s.fingerprint, list(candidates), s.metric, sampler)
+        self.candidates = {n: candidates[n] for n in names}
+        earlier = previous_elapsed(self.study)
+        self._origin = time.monotonic() - earlier
+        deadline = None if s.deadline is None else s.deadline - earlier
+        self.clock = BudgetClock(deadline, {n: c.spec.cost for n, c in self.candidates.items()},
+                                 len(splits), float(np.mean([len(tr) for tr, _ in splits])),
+                                 len(y))
+        self.rule = MedianRule(s.metric, len(splits), s.prune)
+        self._best: tuple[float, str] | None = None
+        self._best_models: tuple[Any, np.ndarray | None] = (None, None)
+        self._counts = {"complete": 0, "pruned": 0, "failed": 0, "timed_out": 0}
+        self._kills_in_a_row: dict[str, int] = {}
+        self._dropped: set[str] = set()
+        self._warned: set[str] = set()
+        self._first_failure: TaskFailure | None = None
+        for t in self.study.get_trials(deepcopy=False):
+            if t.state == TrialState.COMPLETE:
+                self._on_complete(t.params["algorithm"], t.value, t.user_attrs, None)
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self, executor: Executor) -> SearchOutcome:
+        s = self.settings
+        context = SearchContext(uuid.uuid4().hex, self.X, self.y, self.splits, self.profile,
+                                s.metric, self.candidates, s.estimator_seed)
+        executor.start(context)
+        self._executor = executor
+        self._planned = self._plan()
+        self._seen = {_key(t.params) for t in self.study.trials}
+        self._asked: dict[int, _Asked] = {}
+        self._results: dict[int, Finished] = {}
+        self._started = sum(t.state.is_finished() for t in self.study.trials)
+        self._skips = 0
+        self._stop_asking = False
+        self._last_progress = 0.0
+        ordered = s.deadline is None
+        interrupted = False
+        claim = (DriverClaim(self.study, self._storage, lambda: list(self._asked))
+                 if self._storage is not None else None)
+        self._claim = claim
+        if claim is not None:
+            claim.__enter__()
+        try:
+            self._fill()
+            while self._asked:
+                if s.stop is not None and s.stop.is_set():
+                    raise KeyboardInterrupt
+                wait = WAIT_SLICE
+                left = self.clock.time_left()
+                if left is not None:
+                    wait = min(wait, max(left, 0.01))
+                for finished in executor.wait(wait):
+                    self._results[finished.task.number] = finished
+                self._tell_ready(ordered)
+                self._stop_at_deadline()
+                self._publish(force=False)
+        except KeyboardInterrupt:
+            interrupted = True
+            self._tell_ready(ordered)
+            self._interrupt()
+        finally:
+            if claim is not None:
+                claim.__exit__(None, None, None)
+        self._publish(force=True)
+        elapsed = time.monotonic() - self._origin
+        if self._storage is not None:
+            record_elapsed(self.study, elapsed)
+        return SearchOutcome(self.study, elapsed, context, self.clock, interrupted,
+                             *self._best_models, first_failure=self._first_failure)
+
+    def run_fallback(self) -> None:
+        """No trial completed (time ran out first): score the cheapest default in the driver.
+
+        It is the first opening configuration, fitted in this process because no worker
+        finished in time (it may still be starting); cheap by construction.
+        """
+        cheapest = min(self.candidates.values(), key=lambda c: c.spec.cost)
+        params = to_optuna_params(cheapest.name, cheapest.opening_config())
+        self.study.enqueue_trial(params, skip_if_exists=False)
+        trial = self.study.ask()
+        algorithm, config = sample_config(trial, self.candidates)
+        trial.set_user_attr("config", _jsonable(config))
+        trial.set_user_attr("fallback", "run in the driver: no trial finished within the "
+                                        "time budget")
+        task = TrialTask(trial.number, algorithm, config, time_limit=float("inf"))
+        context = SearchContext(uuid.uuid4().hex, self.X, self.y, self.splits, self.profile,
+                                self.settings.metric, self.candidates,
+                                self.settings.estimator_seed)
+        started = time.monotonic()
+        try:
+            with threadpool_limits(limits=1):
+                result: Any = task.run(context)
+        except Exception as exc:
+            result = TaskFailure("error", f"{type(exc).__name__}: {exc}",
+                                 traceback.format_exc(limit=5))
+        self._tell(_Asked(trial, algorithm, task),
+                   Finished(task, result, time.monotonic() - started))
+
+    def best_models(self) -> tuple[Any, np.ndarray | None]:
+        return self._best_models
+
+    # -- asking ----------------------------------------------------------------------------
+    def _fill(self) -> None:
+        """Ask for trials until every slot of the executor is busy (or nothing more to ask)."""
+        while len(self._asked) < self._executor.capacity and self._may_ask():
+            asked = self._ask()
+            if asked is None:
+                continue
+            self._asked[asked.trial.number] = asked
+            self._executor.submit(asked.task)
+
+    def _may_ask(self) -> bool:
+        s = self.settings
+        if self._stop_asking:
+            return False
+        if s.n_trials is not None and self._started >= s.n_trials:
+            return False
+        remaining = [a for a in self.candidates if a not in self._dropped]
+        if not remaining or self.clock.out_of_time(remaining):
+            return False
+        if not self._enqueue_next() and s.strategy not in ("bayesian", "random"):
+            return False
+        return True
+
+    def _ask(self) -> _Asked | None:
+        """Ask one trial and make its task; a trial not worth running is told at once."""
+        trial = self.study.ask()
+        self._started += 1
+        if self._claim is not None:
+            self._claim.record_trial(trial.number)
+        algorithm, config = sample_config(trial, self.candidates)
+        trial.set_user_attr("config", _jsonable(config))
+        try:
+            task = self._make_task(trial.number, algorithm, config)
+        except _Skipped as why:
+            self._skips += 1
+            trial.set_user_attr("skipped", str(why))
+            self.study.tell(trial, state=TrialState.PRUNED)
+            self._counts["pruned"] += 1
+            if self._skips >= MAX_CONSECUTIVE_SKIPS:
+                self._stop_asking = True
+            return None
+        return _Asked(trial, algorithm, task)
+
+    def _make_task(self, number: int, algorithm: str, config: dict[str, Any]) -> TrialTask:
+        if algorithm in self._dropped:
+            raise _Skipped(f"skipped: {algorithm} was dropped after {MAX_KILLS_IN_A_ROW} "
+                           "trials in a row timed out, crashed or ran out of memory")
+        expected = self.clock.expected_duration(algorithm)
+        left = self.clock.time_left()
+        if expected is not None and left is not None and expected > left:
+            raise _Skipped(f"expected {expected:.1f}s, {max(left, 0):.1f}s left")
+        return TrialTask(
+            number, algorithm, config, time_limit=self.settings.trial_time_limit,
+            stop_after=left, prune_thresholds=self.rule.thresholds(),
+            keep_if_better_than=None if self._best is None else self._best[0])
+
+    def _plan(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Configurations to run before (or, for grid and manual, instead of) sampling."""
+        yield from self.settings.configurations
+        if self.settings.strategy == "manual":
+            return
+        if self.settings.strategy == "grid":
+            ordered = sorted(self.candidates.values(), key=lambda c: c.spec.cost)
+            yield from interleave([_labelled(c.name, grid_configs(c.params)) for c in ordered])
+            return
+        for c in sorted(self.candidates.values(), key=lambda c: c.spec.cost):
+            yield c.name, c.opening_config()
+
+    def _enqueue_next(self) -> bool:
+        if any(t.state == TrialState.WAITING for t in self.study.get_trials(
+                deepcopy=False, states=(TrialState.WAITING,))):
+            return True  # an interrupted trial queued again on resume runs first
+        for algorithm, config in self._planned:
+            params = to_optuna_params(algorithm, config)
+            if _key(params) in self._seen:
+                continue
+            self._seen.add(_key(params))
+            self.study.enqueue_trial(params, skip_if_exists=False)
+            return True
+        return False
+
+    # -- telling ---------------------------------------------------------------------------
+    def _tell_ready(self, ordered: bool) -> None:
+        """Tell finished trials (in trial order when ``ordered``), refilling after each."""
+        while self._results:
+            number = min(self._asked) if ordered else next(iter(self._results))
+            finished = self._results.pop(number, None)
+            if finished is None:
+                return  # the next in order is still running
+            self._tell(self._asked.pop(number), finished)
+            self._fill()
+
+    def _tell(self, asked: _Asked, finished: Finished) -> None:
+        trial, algorithm = asked.trial, asked.algorithm
+        result = finished.result
+        if isinstance(result, TaskFailure):
+            if result.reason == "stopped":
+                trial.set_user_attr("pruned", f"stopped: {result.message}")
+                self.study.tell(trial, state=TrialState.PRUNED)
+                self._counts["pruned"] += 1
+                return
+            self._record_failure(trial, algorithm, result, finished.seconds)
+            self.study.tell(trial, state=TrialState.FAIL)
+            return
+        self._skips = 0
+        self._kills_in_a_row[algorithm] = 0
+        _record_folds(trial, result)
+        means = running_means(result.fold_scores)
+        for step, value in enumerate(means):
+            trial.report(value, step)
+        if result.status == COMPLETE:
+            self.study.tell(trial, result.mean)
+            self._on_complete(algorithm, result.mean, trial.user_attrs, result)
+            self.rule.add(means)
+            self._counts["complete"] += 1
+        else:
+            trial.set_user_attr("pruned", result.note)
+            self.study.tell(trial, state=TrialState.PRUNED)
+            self._counts["pruned"] += 1
+        self._publish(force=True)
+
+    def _on_complete(self, algorithm: str, value: float, attrs: dict[str, Any],
+                     outcome: TrialOutcome | None) -> None:
+        fit_time = attrs.get("fit_time", 0.0)
+        self.clock.record(algorithm, fit_time + attrs.get("score_time", 0.0))
+        if outcome is None:  # a trial of an earlier run, read back on resume
+            self.rule.add(running_means(attrs.get("fold_scores", [])))
+            self._counts["complete"] += 1
+        if self._best is None or self.settings.metric.better(value, self._best[0]):
+            self._best = (value, algorithm)
+            self.clock.best_fit_time = fit_time
+            self._best_models = ((outcome.fold_model, outcome.oof) if outcome is not None
+                                 else (None, None))
+
+    def _record_failure(self, trial: optuna.Trial, algorithm: str, failure: TaskFailure,
+                        seconds: float) -> None:
+        text = str(failure)
+        trial.set_user_attr("reason", failure.reason)
+        trial.set_user_attr("error", text[:2000])
+        if failure.traceback:
+            trial.set_user_attr("traceback", failure.traceback)
+        self._counts["timed_out" if failure.reason == "timeout" else "failed"] += 1
+        if self._first_failure is None:
+            self._first_failure = failure
+        if failure.reason in KILLS:
+            # a trial killed for time says how slow the algorithm is: skip it when it can't fit
+            self.clock.record(algorithm, seconds)
+            self._kills_in_a_row[algorithm] = self._kills_in_a_row.get(algorithm, 0) + 1
+            if (self._kills_in_a_row[algorithm] >= MAX_KILLS_IN_A_ROW
+                    and algorithm not in self._dropped):
+                self._dropped.add(algorithm)
+                logger.warning("Algorithm %r dropped from the rest of the search: %d trials in "
+                               "a row timed out, crashed or ran out of memory (last: %s).",
+                               algorithm, MAX_KILLS_IN_A_ROW, text[:200])
+        if algorithm not in self._warned:
+            self._warned.add(algorithm)
+            warnings.warn(
+                f"Algorithm {algorithm!r} failed in trial {trial.number} ({text[:300]}); the "
+                "search goes on. Every failure is in leaderboard_['error'].",
+                TrialFailedWarning, stacklevel=2)
+        logger.info("Trial %d (%s) failed: %s", trial.number, algorithm, text[:300])
+
+    # -- time, interruption, progress --------------------------------------------------------
+    def _stop_at_deadline(self) -> None:
+        """Past the deadline (less the refit), stop every running trial and ask no more."""
+        left = self.clock.time_left()
+        if left is None or left > 0:
+            return
+        self._stop_asking = True
+        for number in list(self._asked):
+            if number not in self._results:
+                self._executor.cancel(number, "the time budget ran out while it ran")
+
+    def _interrupt(self) -> None:
+        """Ctrl-C: kill the running trials, record them as failed, keep every finished one."""
+        for number, asked in list(self._asked.items()):
+            self._executor.cancel(number, "interrupted")
+            asked.trial.set_user_attr("reason", "interrupted")
+            asked.trial.set_user_attr("error", "KeyboardInterrupt: search interrupted")
+            self.study.tell(asked.trial, state=TrialState.FAIL)
+            self._counts["failed"] += 1
+        self._asked.clear()
+        logger.warning("Search interrupted after %d trials; keeping the finished ones.",
+                       sum(self._counts.values()))
+
+    def _publish(self, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_progress < PROGRESS_INTERVAL:
+            return
+        self._last_progress = now
+        if self._storage is not None:
+            record_elapsed(self.study, now - self._origin)
+        s = self.settings
+        publish(SearchProgress(
+            elapsed=now - self._origin, budget=s.time_budget,
+            running=len(getattr(self, "_asked", ())), done=sum(self._counts.values()),
+            n_trials=s.n_trials, best=None if self._best is None else self._best[0],
+            best_algorithm=None if self._best is None else self._best[1],
+            metric=s.metric.name, **self._counts), s.callbacks)
+
+
+def _record_folds(trial: optuna.Trial, outcome: TrialOutcome) -> None:
+    trial.set_user_attr("fold_scores", [float(v) for v in outcome.fold_scores])
+    trial.set_user_attr("fit_time", float(np.sum(outcome.fit_times)))
+    trial.set_user_attr("score_time", float(np.sum(outcome.score_times)))
+    if outcome.warnings:
+        trial.set_user_attr("warnings", outcome.warnings[:5])
+
+
+def _labelled(name: str, configs: Iterator[dict[str, Any]]) -> Iterator[tuple[str, dict]]:
+    return ((name, config) for config in configs)
+
+
+def _key(params: dict[str, Any]) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in params.items()))
+
+
+def _jsonable(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in config.items()}

@@ -1,0 +1,69 @@
+"""The final model: the best configuration refit on all rows, within what is left of the budget.
+
+The refit replays the best trial's parameters through the same builder as the search
+(``FixedTrial``) and runs in a worker like a trial, so it has a hard time limit too. When
+the refit is not expected to finish before the deadline, or is killed at it, the best
+trial's own model (fitted on its last training fold) is returned instead: ``fit`` always
+returns a model once one trial has completed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+
+from automl.builder import Candidate, sample_config
+from automl.execution.base import Executor, TaskFailure
+from automl.trial import RefitTask
+
+logger = logging.getLogger("automl.search")
+
+ALL_ROWS = "all rows"
+
+
+@dataclass
+class FinalModel:
+    pipeline: Any
+    fitted_on: str  # "all rows", or why the best trial's fold model was kept instead
+    seconds: float
+
+
+def refit_best(study: optuna.Study, candidates: dict[str, Candidate], executor: Executor,
+               deadline: float | None, expected: float, time_limit: float,
+               fold_model: Any = None) -> FinalModel:
+    """Refit the best trial on all rows before ``deadline``, or fall back to its fold model.
+
+    ``expected``: the clock's estimate of the refit (seconds); ``time_limit``: the refit's
+    hard limit when there is no deadline.
+    """
+    best = study.best_trial
+    algorithm, config = sample_config(optuna.trial.FixedTrial(best.params), candidates)
+    started = time.monotonic()
+    left = None if deadline is None else deadline - started
+    if fold_model is not None and left is not None and expected > left:
+        return _fold_model(fold_model, f"the refit was expected to take {expected:.1f}s, "
+                                       f"{max(left, 0):.1f}s were left", started)
+    limit = time_limit if left is None or fold_model is None else max(left, 0.0)
+    executor.submit(RefitTask(best.number, algorithm, config, time_limit=limit))
+    finished = []
+    while not finished:
+        finished = executor.wait(0.25)
+    result = finished[0].result
+    if not isinstance(result, TaskFailure):
+        for message in result.warnings:
+            logger.info("Refit warning: %s", message)
+        return FinalModel(result.pipeline, ALL_ROWS, time.monotonic() - started)
+    if fold_model is not None:
+        return _fold_model(fold_model, f"the refit failed ({result})", started)
+    raise RuntimeError(f"Refitting the best configuration (trial {best.number}, {algorithm}) "
+                       f"on all rows failed: {result}")
+
+
+def _fold_model(model: Any, why: str, started: float) -> FinalModel:
+    logger.warning("Keeping the best trial's model fitted on its last training fold: %s.", why)
+    return FinalModel(model, f"the best trial's last training fold ({why})",
+                      time.monotonic() - started)

@@ -1,0 +1,217 @@
+"""One trial's cross-validation, and the final refit: the work an executor runs in a worker.
+
+Everything here is plain data plus a ``run(context)`` method, so the same task runs in the
+driver (``executor="inprocess"``), in a local worker process, or on a cluster worker.
+
+- :class:`SearchContext`: what every trial of one search shares (data, folds, profile,
+  metric, candidates). An executor sends it to each worker once per search.
+- :class:`TrialTask`: one configuration to score fold by fold on the shared folds. The
+  pruning rule travels with the task (a median per fold, taken from the trials finished
+  when it was submitted), because the study stays in the driver.
+- :class:`RefitTask`: one configuration fitted on all rows.
+
+An exception raised by ``run`` is the executor's to record; a task that stops early for a
+reason of its own (pruned, out of time) returns normally with that status.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from automl.builder import Candidate, build_pipeline
+from automl.data import DatasetProfile
+from automl.evaluation import Metric, Split, take_rows
+
+# The statuses a TrialTask returns; failures (error, timeout, memory, crashed) come from
+# the executor, which sees the task die rather than return.
+COMPLETE, PRUNED, STOPPED = "complete", "pruned", "stopped"
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """The data and settings shared by every trial of one search."""
+
+    key: str
+    X: Any
+    y: np.ndarray
+    splits: list[Split]
+    profile: DatasetProfile
+    metric: Metric
+    candidates: dict[str, Candidate]
+    estimator_seed: int | None
+
+    def pipeline(self, algorithm: str, config: dict[str, Any]) -> Any:
+        """The unfitted pipeline of ``config``, built by the one builder the refit uses too."""
+        return build_pipeline(self.candidates[algorithm], config, self.profile,
+                              self.estimator_seed)
+
+
+@dataclass
+class TrialOutcome:
+    """What a trial returns: fold scores and times, and why it stopped if it did."""
+
+    status: str
+    fold_scores: list[float] = field(default_factory=list)
+    fit_times: list[float] = field(default_factory=list)
+    score_times: list[float] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    note: str = ""
+    # Only for a trial that beat the best known when it was submitted: the fallback model
+    # (fitted on the last training fold) and the out-of-fold predictions for the report.
+    fold_model: Any = None
+    oof: np.ndarray | None = None
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.fold_scores))
+
+
+@dataclass(frozen=True)
+class TrialTask:
+    """Score one configuration on the search's folds.
+
+    Parameters
+    ----------
+    number : int
+        The Optuna trial number.
+    algorithm, config : the configuration (plain parameter names).
+    time_limit : float
+        Hard limit in seconds, enforced by the executor (the task cannot enforce it).
+    stop_after : float or None
+        Seconds after the start past which no new fold starts when its expected duration
+        (the mean of the folds so far) would cross it: the rest of the search's budget.
+    prune_thresholds : dict
+        ``{fold index: median}``: after that fold the trial is pruned when the best of its
+        running means is worse than the median of the finished trials' running means at
+        the same fold (Optuna's ``MedianPruner`` rule, with a snapshot of the study taken at
+        submission, because the study stays in the driver).
+    keep_if_better_than : float or None
+        Return the last fold's fitted pipeline and the out-of-fold predictions when the
+        mean score beats this (None: always): only trials that may become the best pay it.
+    """
+
+    number: int
+    algorithm: str
+    config: dict[str, Any]
+    time_limit: float
+    stop_after: float | None = None
+    prune_thresholds: dict[int, float] = field(default_factory=dict)
+    keep_if_better_than: float | None = None
+
+    def run(self, context: SearchContext) -> TrialOutcome:
+        started = time.monotonic()
+        metric = context.metric
+        pipeline = context.pipeline(self.algorithm, self.config)
+        outcome = TrialOutcome(COMPLETE)
+        best_running: float | None = None
+        # Fold models are kept until the end (not refit) in case this trial beats the best
+        # and its out-of-fold predictions are wanted: memory for speed, for a few seconds.
+        fold_models: list[Any] = []
+        n_folds = len(context.splits)
+        for step, (train, test) in enumerate(context.splits):
+            fitted, score, fit_time, score_time = _fit_and_score_fold(
+                pipeline, context, train, test, outcome.warnings)
+            fold_models.append(fitted)
+            if not np.isfinite(score):
+                raise ValueError(f"fold {step} scored {score} (not finite)")
+            outcome.fold_scores.append(score)
+            outcome.fit_times.append(fit_time)
+            outcome.score_times.append(score_time)
+            running = outcome.mean
+            if best_running is None or metric.better(running, best_running):
+                best_running = running
+            if step + 1 == n_folds:
+                break
+            threshold = self.prune_thresholds.get(step)
+            if threshold is not None and metric.better(threshold, best_running):
+                outcome.status = PRUNED
+                outcome.note = (f"pruned after fold {step}: running mean {running:.4g} worse "
+                                f"than the median {threshold:.4g}")
+                return outcome
+            expected = float(np.mean(outcome.fit_times) + np.mean(outcome.score_times))
+            if self.stop_after is not None and (
+                    time.monotonic() - started + expected > self.stop_after):
+                outcome.status = STOPPED
+                outcome.note = (f"stopped after fold {step}: the next fold would cross the "
+                                "time budget")
+                return outcome
+        if self.keep_if_better_than is None or metric.better(outcome.mean,
+                                                             self.keep_if_better_than):
+            outcome.fold_model = fold_models[-1]
+            outcome.oof = out_of_fold(fold_models, context)
+        return outcome
+
+
+@dataclass
+class RefitOutcome:
+    pipeline: Any
+    fit_time: float
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class RefitTask:
+    """Fit one configuration on all rows (the final model)."""
+
+    number: int
+    algorithm: str
+    config: dict[str, Any]
+    time_limit: float
+
+    def run(self, context: SearchContext) -> RefitOutcome:
+        pipeline = context.pipeline(self.algorithm, self.config)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            started = time.perf_counter()
+            pipeline.fit(context.X, context.y)
+            seconds = time.perf_counter() - started
+        return RefitOutcome(pipeline, seconds, _describe(caught))
+
+
+def out_of_fold(fold_models: list[Any], context: SearchContext) -> np.ndarray:
+    """Predictions of each fold's model on its test rows (NaN elsewhere).
+
+    Classification: probabilities in ``profile.classes`` order (a class missing from a
+    training fold gets 0). Rows in no test fold (a holdout's training rows) stay NaN.
+    """
+    classes = context.profile.classes
+    index = {c: i for i, c in enumerate(classes)}
+    y = context.y
+    out = np.full((len(y), len(classes)) if classes else len(y), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the same warnings were recorded with the scores
+        for fitted, (_, test) in zip(fold_models, context.splits):
+            X_test = take_rows(context.X, test)
+            if not classes:
+                out[test] = fitted.predict(X_test)
+                continue
+            out[test] = 0.0
+            columns = [index[c] for c in fitted.classes_]
+            out[np.ix_(test, columns)] = fitted.predict_proba(X_test)
+    return out
+
+
+def _fit_and_score_fold(pipeline: Any, context: SearchContext, train: np.ndarray,
+                        test: np.ndarray, seen: list[str]) -> tuple[Any, float, float, float]:
+    """Fit a fresh clone on the training rows and score it; warnings are recorded, not shown."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t0 = time.perf_counter()
+        fitted = clone(pipeline).fit(take_rows(context.X, train), context.y[train])
+        t1 = time.perf_counter()
+        score = context.metric.score(fitted, take_rows(context.X, test), context.y[test])
+        t2 = time.perf_counter()
+    for message in _describe(caught):
+        if message not in seen:
+            seen.append(message)
+    return fitted, score, t1 - t0, t2 - t1
+
+
+def _describe(caught: list[warnings.WarningMessage]) -> list[str]:
+    return sorted({f"{w.category.__name__}: {w.message}" for w in caught})
