@@ -11,6 +11,7 @@ import pandas as pd
 
 from automl.data import validate_data
 from automl.estimators import AutoMLClassifier, AutoMLRegressor
+from automl.execution import warm_up
 from automl.registry import is_installed, load_registry
 from automl.space.check import check_space
 
@@ -61,6 +62,8 @@ def fit(
     (2,)
     """
     started = time.monotonic()  # the time budget counts from here
+    if settings.get("executor", "processes") == "processes":
+        warm_up()
     frame, y_arr, profile = validate_data(X, y, target=target, task=task,
                                           column_kinds=column_kinds)
     if profile.task == "regression":

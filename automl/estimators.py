@@ -30,7 +30,7 @@ from automl.exceptions import (
     TrialError,
     did_you_mean,
 )
-from automl.execution import make_executor
+from automl.execution import make_executor, warm_up
 from automl.nested import nested_cross_validation, split_budget
 from automl.parameters import check_settings, effective_jobs, trial_time_limit
 from automl.registry import load_registry, select_candidates
@@ -115,6 +115,8 @@ class _AutoMLBase(BaseEstimator):
         self
         """
         started = time.monotonic()
+        if self.executor == "processes":
+            warm_up()
         frame, y_arr, profile = validate_data(
             X, y, target=target, task=self._task_argument(), column_kinds=self.column_kinds)
         return self._fit_validated(frame, y_arr, profile, groups, started=started)
@@ -196,7 +198,7 @@ class _AutoMLBase(BaseEstimator):
                     "is in the study's trials (user attribute 'error').") from TrialError(
                     f"{first}\n{first.traceback if first else ''}")
             final = refit_best(outcome.study, search.candidates, executor,
-                               settings.deadline, outcome.clock.expected_refit(),
+                               settings.deadline, outcome.clock.expected_refit(margin=False),
                                settings.trial_time_limit, outcome.best_fold_model)
         self._set_results(outcome, final, search.candidates, profile, metric, splits, X, y)
 

@@ -18,8 +18,11 @@ from automl.search import STRATEGIES
 # Without a time budget a hanging learner must still not hang the search.
 DEFAULT_TRIAL_TIME_LIMIT = 600.0
 # With one, a trial may use at most this share of it (auto-sklearn uses a tenth, with a
-# holdout; our 5-fold trials on small data need more).
+# holdout; our 5-fold trials on small data need more), and never less than the floor: a
+# trial in a fresh worker first loads the search's data, and at small budgets the
+# deadline stops a slow trial anyway.
 TRIAL_SHARE_OF_BUDGET = 0.25
+MIN_TRIAL_TIME_LIMIT = 2.0
 
 
 def check_settings(estimator: Any) -> None:
@@ -70,12 +73,12 @@ def effective_jobs(n_jobs: int, executor: str) -> int:
 
 
 def trial_time_limit(given: float | None, time_budget: float | None) -> float:
-    """The given limit, else a quarter of the search's budget, else 10 minutes."""
+    """The given limit, else a quarter of the search's budget (at least 2 s), else 10 min."""
     if given is not None:
         return float(given)
     if time_budget is None:
         return DEFAULT_TRIAL_TIME_LIMIT
-    return TRIAL_SHARE_OF_BUDGET * float(time_budget)
+    return max(TRIAL_SHARE_OF_BUDGET * float(time_budget), MIN_TRIAL_TIME_LIMIT)
 
 
 def _positive(value: Any) -> bool:

@@ -86,32 +86,48 @@ def from_baseline(result: BaselineResult, X: Any, y: Any) -> dict[str, Any]:
         timing={"elapsed": result.elapsed})
 
 
-def from_estimator(model: Any, X: Any, y: Any, *, measure: bool = True) -> dict[str, Any]:
+def from_estimator(model: Any, X: Any, y: Any, *, measure: bool = True,
+                   deadline: float | None = None) -> dict[str, Any]:
     """The report of a fitted AutoMLClassifier/AutoMLRegressor (X, y: the data it was fit on).
 
     ``measure=True`` refits each algorithm's best configuration on all rows to measure its
     pickled size and its predict time for 1,000 rows (the overall best is
-    ``best_pipeline_`` and is not refit); otherwise the predict time is the search's
-    scoring time per row, and sizes are left out.
+    ``best_pipeline_`` and is not refit), skipping those not expected to finish before
+    ``deadline``; otherwise the predict time is the search's scoring time per row, and
+    sizes are left out. The diagnostics read the best trial's out-of-fold predictions that
+    the search kept (``oof_predictions_``); only for an estimator without them (the best
+    trial came from a resumed run) are they made again by refitting the best pipeline.
     """
     frame, y_arr, profile = _validate(X, y, model.profile_)
     data = frame.to_numpy() if profile.positional else frame
     task, metric = profile.task, model.metric_
     greater = model.study_.direction == optuna.study.StudyDirection.MAXIMIZE
-    splits, folds_note = _fit_splits(model, y_arr)
+    kept = getattr(model, "oof_predictions_", None)
+    if kept is not None:
+        splits = model.cv_splits_
+        folds_note = (f"out-of-fold predictions of the best trial on the search's own "
+                      f"{len(splits)} folds, kept by the search" if len(splits) > 1 else
+                      f"predictions of the best trial on the search's holdout "
+                      f"({len(splits[0][1])} rows), kept by the search")
+    else:
+        splits, folds_note = _fit_splits(model, y_arr)
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test_total = float(sum(len(te) for _, te in splits))
     study = model.study_
     models = _best_trials(model, study, n_test_total)
     if measure:
-        _measure_models(model, models, profile, data, y_arr)
+        _measure_models(model, models, profile, data, y_arr, deadline, n_train)
     models.append({"algorithm": DUMMY, "mean": model.dummy_score_, "std": None, "folds": [],
                    "state": "reference", "error": "", "note": "dummy model, same folds",
                    "params": {}, "trial": None, "other_metrics": {}, "fit_time": None,
                    "predict_ms_per_1000": None, "size_bytes": None})
     classes = tuple(profile.classes)
-    oof = _out_of_fold(model.best_pipeline_, data, y_arr, splits, classes)
-    diagnostics = _diagnostics(y_arr, oof, task, classes)
+    if kept is not None:
+        scored = ~np.isnan(kept.reshape(len(y_arr), -1)).any(axis=1)  # a holdout scores a part
+        diagnostics = _diagnostics(y_arr[scored], kept[scored], task, classes)
+    else:
+        oof = _out_of_fold(model.best_pipeline_, data, y_arr, splits, classes)
+        diagnostics = _diagnostics(y_arr, oof, task, classes)
     nested = getattr(model, "nested_cv_", None)
     return _assemble(
         kind="fit", task=task, metric=metric, greater_is_better=greater, models=models,
@@ -215,15 +231,21 @@ def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[d
     return models
 
 
-def _measure_models(model, models, profile, data, y) -> None:
+def _measure_models(model, models, profile, data, y, deadline: float | None,
+                    n_train: float) -> None:
     """Pickled size and predict latency of each algorithm's best configuration on all rows."""
     registry = load_registry(model.spaces)
     estimator_seed = search_seeds(model.random_state).estimator
+    rows_scale = len(y) / n_train
     for m in models:
         if m["state"] != "complete":
             continue
         if m["algorithm"] == model.best_algorithm_:
             fitted = model.best_pipeline_
+        elif deadline is not None and (time.monotonic() + 1.3 * m["fit_time"] * rows_scale
+                                       > deadline):
+            m["note"] = "size not measured: its refit would not end within the time budget"
+            continue
         else:
             try:
                 candidate = make_candidate(registry[m["algorithm"]], profile.task)

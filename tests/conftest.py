@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -99,3 +101,36 @@ class InterruptOnFit(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         raise KeyboardInterrupt
+
+
+class SleepsForever(ClassifierMixin, BaseEstimator):
+    """Hangs in fit, like a learner stuck in a loop (fault injection)."""
+
+    def fit(self, X, y):
+        time.sleep(3600)
+        return self
+
+
+class EatsMemory(ClassifierMixin, BaseEstimator):
+    """Allocates (and touches) memory in fit until it is killed (fault injection)."""
+
+    def fit(self, X, y):
+        chunks = []
+        while True:
+            chunks.append(np.ones(2**23))  # 64 MB, written, so resident
+            time.sleep(0.05)
+
+
+class Segfaults(ClassifierMixin, BaseEstimator):
+    """Dies of a segmentation fault in fit, like a broken native library (fault injection)."""
+
+    def fit(self, X, y):
+        ctypes.string_at(0)  # reads address 0: SIGSEGV
+        return self
+
+
+class Raises(ClassifierMixin, BaseEstimator):
+    """Raises in fit (fault injection)."""
+
+    def fit(self, X, y):
+        raise RuntimeError("this learner always fails")

@@ -17,6 +17,7 @@ from sklearn.datasets import load_breast_cancer
 
 from automl.cli import main
 from automl.cli.progress import format_progress
+from automl.search import SearchProgress
 from automl.persistence import load_model
 
 
@@ -148,10 +149,27 @@ def test_help_explains_every_command(capsys):
 
 
 def test_progress_line_format():
-    line = format_progress({"elapsed": 12.3, "budget": 60, "done": 14, "n_trials": None,
-                            "failed": 1, "best": 0.99412, "best_algorithm": "lightgbm",
-                            "metric": "roc_auc"})
-    assert line == "[ 12.3s / 60s] 14 trials, 1 failed, best roc_auc 0.9941 (lightgbm)"
+    state = SearchProgress(elapsed=12.3, budget=60, running=2, done=14, complete=10, pruned=2,
+                           failed=1, timed_out=1, n_trials=None, best=0.99412,
+                           best_algorithm="lightgbm", metric="roc_auc")
+    assert format_progress(state) == ("[ 12.3s / 60s] 2 running, 14 done (10 complete, 2 "
+                                      "pruned, 1 failed, 1 timed out), best roc_auc 0.9941 "
+                                      "(lightgbm)")
+
+
+def test_progress_to_a_redirected_stderr_is_plain_lines(csv, tmp_path):
+    """Not a terminal: no carriage returns, a line every few seconds and a last one."""
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "automl", "fit", str(csv), "--target", "target", "--out",
+            str(out), "--cv", "3", "--algorithms", "gaussian_nb,logistic_regression",
+            "--time-budget", "7"]
+    done = subprocess.run(argv, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if " running, " in line]
+    assert "\r" not in done.stderr
+    assert len(lines) >= 2  # about one per 5 s, and the last
+    assert "complete" in lines[-1] and "best roc_auc" in lines[-1]
 
 
 def _finished_trials(db) -> int:

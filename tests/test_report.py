@@ -115,7 +115,7 @@ def test_report_of_a_fit_has_nested_cv_history_and_importance(tmp_path, breast_c
     assert content["search"]["importance"]["method"].startswith("fANOVA")
     best = next(m for m in content["models"] if m["algorithm"] == model.best_algorithm_)
     assert best["mean"] == pytest.approx(model.best_score_) and best["size_bytes"] > 0
-    assert "search's own 3 folds" in content["diagnostics"]["folds"]
+    assert "search's own 3 folds, kept by the search" in content["diagnostics"]["folds"]
     page = report.to_html()
     assert 'id="plot-history"' in page and 'id="plot-params"' in page and 'id="nested"' in page
 
@@ -180,7 +180,8 @@ def test_a_holdout_search_is_reported_without_a_test(diabetes):
     content = Report.from_source(model, X, y, measure=False).to_dict()
     assert content["comparison"]["not_worse"] == [model.best_algorithm_]
     assert "StratifiedKFold" not in content["diagnostics"]["folds"]
-    assert "not the search's folds" in content["diagnostics"]["folds"]
+    assert "the search's holdout (30 rows)" in content["diagnostics"]["folds"]
+    assert content["diagnostics"]["n"] == 30  # the holdout rows, not refit folds
     assert "not tested (one fold)" in Report(content).to_markdown()
 
 

@@ -14,11 +14,20 @@ import automl
 from automl.cli.options import CV_HELP, parse_cv
 from automl.cli.progress import ProgressLine
 from automl.cli.tables import read_table
+from automl.execution import EXECUTORS
 from automl.persistence import save_model
-from automl.report import summary
+from automl.report import summary, write_report
 from automl.search import STRATEGIES
 
 logger = logging.getLogger("automl.cli")
+
+# What writing the outputs costs, measured on this project's 2-core machines: rendering the
+# report's figures about 1 s, the model file a few ms, the data summary and diagnostics
+# growing with the table. The search never gets less than MIN_SEARCH_SHARE of the budget.
+RENDER_SECONDS = 1.0
+SAVE_SECONDS = 0.1
+SECONDS_PER_CELL = 2e-7
+MIN_SEARCH_SHARE = 0.25
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +50,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--metric", help="metric to optimise (default: roc_auc for binary, "
                         "log_loss for multiclass, rmse for regression)")
     parser.add_argument("--time-budget", type=float, default=60.0, metavar="SECONDS",
-                        help="wall-clock seconds for the whole job (default: 60)")
+                        help="wall-clock seconds for the whole job, counted once the command "
+                             "has started: search, final model, report and model file "
+                             "(default: 60)")
     parser.add_argument("--trials", type=int, metavar="N", help="stop after N trials")
     parser.add_argument("--algorithms", metavar="A,B",
                         help="comma-separated algorithms to search (default: all; see "
@@ -54,7 +65,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "folds (shares the time budget)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="processes for the outer folds of --outer-cv (default: 1)")
+                        help="trials run at once, each in its own worker process; -1: one per "
+                             "core (default: 1)")
+    parser.add_argument("--trial-time-limit", type=float, metavar="SECONDS",
+                        help="kill a trial that runs longer and record it as 'timeout' "
+                             "(default: a quarter of the time budget)")
+    parser.add_argument("--memory-limit", type=float, metavar="MB",
+                        help="kill a trial whose worker uses more resident memory and record "
+                             "it as 'memory' (default: 75%% of the machine's memory, shared "
+                             "by the workers)")
+    parser.add_argument("--executor", choices=EXECUTORS, default="processes",
+                        help="where trials run: 'processes' (worker processes with hard "
+                             "limits, the default) or 'inprocess' (this process, one at a "
+                             "time, no limits; for debugging)")
     parser.add_argument("--spaces", nargs="*", default=[], metavar="FILE",
                         help="your own search space files (TOML) to add")
     parser.add_argument("--storage", metavar="URL",
@@ -70,6 +93,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    _import_output_libraries()
+    started = time.monotonic()  # the budget's clock: the command line parsed, automl imported
     frame = read_table(args.data)
     if args.target not in frame.columns:
         # validate_data would say the same; saying it before creating OUT keeps the disk clean
@@ -80,21 +105,40 @@ def run(args: argparse.Namespace) -> int:
         time_budget=args.time_budget, n_trials=args.trials, metric=args.metric,
         cv=parse_cv(args.cv), strategy=args.strategy, outer_cv=args.outer_cv,
         n_jobs=args.jobs, spaces=args.spaces, storage=storage, resume=args.resume,
-        random_state=args.seed,
+        random_state=args.seed, executor=args.executor, trial_time_limit=args.trial_time_limit,
+        memory_limit=args.memory_limit,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
     )
-    show_progress = sys.stdout.isatty() and not args.quiet
-    started = time.monotonic()
-    with ProgressLine(enabled=show_progress):
+    deadline = started + args.time_budget
+    # The report and the model file are part of the job: the search gets the budget less
+    # what writing them is expected to take.
+    settings["time_budget"] = max(args.time_budget - _output_seconds(frame),
+                                  MIN_SEARCH_SHARE * args.time_budget)
+    settings["time_budget"] -= time.monotonic() - started  # reading DATA counts too
+    settings["time_budget"] = max(settings["time_budget"], MIN_SEARCH_SHARE * args.time_budget)
+    with ProgressLine(enabled=not args.quiet):
         model = automl.fit(frame, target=args.target, task=args.task, **settings)
     X = frame.drop(columns=[args.target])
-    written = _write_outputs(model, X, frame[args.target], args, storage, time.monotonic() - started)
+    written = _write_outputs(model, X, frame[args.target], args, storage, started,
+                             deadline - RENDER_SECONDS)
     _print_summary(model)
     print("Wrote " + ", ".join(str(p) for p in written) + ".")
     return 0
 
 
-def _write_outputs(model, X, y, args, storage: str, seconds: float) -> list[Path]:
+def _import_output_libraries() -> None:
+    """automl imports matplotlib and skops when it first writes; here, before the clock."""
+    import matplotlib.figure  # noqa: F401
+    import skops.io  # noqa: F401
+
+
+def _output_seconds(frame) -> float:
+    """Expected seconds to write the report and the model file for a table this size."""
+    return RENDER_SECONDS + SAVE_SECONDS + frame.size * SECONDS_PER_CELL
+
+
+def _write_outputs(model, X, y, args, storage: str, started: float,
+                   measure_deadline: float) -> list[Path]:
     out = args.out
     paths = [save_model(model, X, out / "model.automl")]
     board = model.leaderboard_.copy()
@@ -107,16 +151,15 @@ def _write_outputs(model, X, y, args, storage: str, seconds: float) -> list[Path
         "metric": model.metric_, "best_algorithm": model.best_algorithm_,
         "best_params": model.best_params_, "best_cv_score": model.best_score_,
         "dummy_cv_score": model.dummy_score_, "trials": int(model.n_trials_),
-        "trial_states": {k: int(v) for k, v in counts.items()}, "seconds": seconds,
+        "trial_states": {k: int(v) for k, v in counts.items()},
+        "seconds": time.monotonic() - started, "fitted_on": model.fitted_on_,
         "time_budget": args.time_budget, "storage": storage,
         "nested_cv": None if getattr(model, "nested_cv_", None) is None
         else {k: v for k, v in model.nested_cv_.to_dict().items() if k != "folds"},
     }
     (out / "summary.json").write_text(json.dumps(result, indent=2, default=str))
     paths.append(out / "summary.json")
-    write_report = getattr(automl.report, "write_report", None)
-    if write_report is not None:  # the HTML report, when that feature is installed
-        paths.extend(write_report(model, X, y, out).values())
+    paths.extend(write_report(model, X, y, out, deadline=measure_deadline).values())
     return paths
 
 

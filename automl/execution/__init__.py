@@ -9,7 +9,7 @@ from __future__ import annotations
 from automl.exceptions import InvalidParameterError, did_you_mean
 from automl.execution.base import Executor, Finished, TaskFailure
 from automl.execution.inprocess import InProcessExecutor
-from automl.execution.processes import ProcessExecutor
+from automl.execution.processes import ProcessExecutor, warm_up
 
 EXECUTORS = ("processes", "inprocess")
 
@@ -27,4 +27,4 @@ def make_executor(name: str, n_workers: int, memory_limit: float | None) -> Exec
 
 
 __all__ = ["EXECUTORS", "Executor", "Finished", "InProcessExecutor", "ProcessExecutor",
-           "TaskFailure", "make_executor"]
+           "TaskFailure", "make_executor", "warm_up"]

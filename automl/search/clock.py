@@ -29,27 +29,37 @@ class BudgetClock:
         self.n_folds = n_folds
         self.rows_scale = n_rows / max(fold_train_rows, 1.0)
         self.durations: dict[str, list[float]] = {}
+        self.killed_after: dict[str, float] = {}
         self.best_fit_time = 0.0  # summed over the folds of the best trial
 
     def record(self, algorithm: str, seconds: float) -> None:
+        """A complete trial's duration."""
         self.durations.setdefault(algorithm, []).append(seconds)
 
+    def record_kill(self, algorithm: str, seconds: float) -> None:
+        """A trial killed after ``seconds`` (time limit): a lower bound for this algorithm only."""
+        self.killed_after[algorithm] = max(seconds, self.killed_after.get(algorithm, 0.0))
+
     def expected_duration(self, algorithm: str) -> float | None:
-        """Median duration of this algorithm's trials; before it has run, scale by cost."""
+        """Median duration of this algorithm's trials (or how long it ran before it was
+        killed); before it has run, the others' scaled by relative cost."""
         if self.durations.get(algorithm):
             return float(np.median(self.durations[algorithm]))
+        if algorithm in self.killed_after:
+            return self.killed_after[algorithm]
         per_cost = [d / self.costs[a] for a, ds in self.durations.items() if a in self.costs
                     for d in ds]
         if not per_cost or algorithm not in self.costs:
             return None
         return float(np.median(per_cost)) * self.costs[algorithm]
 
-    def expected_refit(self) -> float:
-        """Seconds to refit the best configuration on all rows, with a margin."""
+    def expected_refit(self, margin: bool = True) -> float:
+        """Seconds to refit the best configuration on all rows; with a margin, what the
+        search keeps free for it (the refit itself goes ahead when the plain estimate fits)."""
         if self.best_fit_time <= 0:
             return 0.0
-        one_fold = self.best_fit_time / self.n_folds
-        return one_fold * self.rows_scale * REFIT_SAFETY + REFIT_OVERHEAD
+        plain = self.best_fit_time / self.n_folds * self.rows_scale
+        return plain * REFIT_SAFETY + REFIT_OVERHEAD if margin else plain
 
     def time_left(self) -> float | None:
         """Seconds left for trials (None: no deadline)."""
