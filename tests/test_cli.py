@@ -205,6 +205,10 @@ def test_kill_and_resume_keeps_every_finished_trial(csv, tmp_path):
     study = optuna.load_study(study_name="automl", storage=storage)
     before = {t.number: (t.params, t.value, t.state) for t in study.trials if t.state.is_finished()}
     assert len(before) >= 4
+    # what the killed driver was running at that moment (it always has a trial out)
+    running = {t.number: t.params for t in study.trials
+               if t.state == optuna.trial.TrialState.RUNNING}
+    assert running
     total = len(before) + 4
     assert main(fit_args(csv, out, "--resume", "--trials", str(total),
                          "--algorithms", "knn,logistic_regression,random_forest")) == 0
@@ -219,3 +223,34 @@ def test_kill_and_resume_keeps_every_finished_trial(csv, tmp_path):
     opening = {repr(sorted(before[n][0].items())) for n in range(3)}
     later = [repr(sorted(t.params.items())) for t in finished if t.number >= 3]
     assert not opening & set(later)
+    # the trials the kill cut short are failed as interrupted and run again
+    by_number = {t.number: t for t in after}
+    for number, params in running.items():
+        trial = by_number[number]
+        assert trial.state == optuna.trial.TrialState.FAIL
+        assert trial.user_attrs["reason"] == "interrupted"
+        assert any(t.params == params and t.number > number for t in finished)
+
+
+def test_a_second_driver_on_a_running_search_is_refused(csv, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "automl", *fit_args(csv, out, "--time-budget", "120")]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "PYTHONPATH": os.getcwd()})
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.3)
+            if _finished_trials(out / "search.db") >= 2:
+                break
+        assert process.poll() is None, process.stderr.read()
+        assert main(fit_args(csv, out, "--resume", "--trials", "50")) == 2
+        error = capsys.readouterr().err
+        assert f"pid {process.pid}" in error and "being run by another process" in error
+        assert process.poll() is None  # the first one runs on, untouched
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    assert process.returncode == 130
+    study = optuna.load_study(study_name="automl", storage=f"sqlite:///{out / 'search.db'}")
+    assert not [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]

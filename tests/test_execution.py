@@ -92,6 +92,30 @@ def test_fit_ends_within_the_time_budget_and_beats_the_dummy(budget, outer_cv):
         assert len(model.nested_cv_.folds) == outer_cv
 
 
+@pytest.mark.parametrize("budget", [1, 3])
+def test_cli_fit_writes_model_and_report_within_the_time_budget(tmp_path, budget):
+    import json
+
+    import matplotlib.figure  # noqa: F401  imported by `automl fit` before its clock starts
+    import skops.io  # noqa: F401
+
+    from automl.cli import main
+
+    data = tmp_path / "cancer.csv"
+    load_breast_cancer(as_frame=True).frame.to_csv(data, index=False)
+    out = tmp_path / "run"
+    started = time.monotonic()
+    status = main(["fit", str(data), "--target", "target", "--out", str(out),
+                   "--time-budget", str(budget), "--quiet"])
+    seconds = time.monotonic() - started
+    assert status == 0
+    assert within_budget(seconds, budget), seconds
+    for name in ("model.automl", "report.html", "leaderboard.csv"):
+        assert (out / name).exists(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["best_cv_score"] > summary["dummy_cv_score"]
+
+
 def test_same_seed_and_n_jobs_give_the_same_trials_in_parallel(breast_cancer):
     X, y = breast_cancer
     kwargs = dict(n_trials=14, time_budget=None, cv=3, n_jobs=2, random_state=3,

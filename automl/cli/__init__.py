@@ -18,7 +18,7 @@ from automl.exceptions import AutoMLError
 # One module per command in this package, each with add_parser(subparsers) and run(args).
 COMMANDS = ("fit", "predict", "baseline", "report", "algorithms", "space", "check_space")
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class UsageError(Exception):
@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "algorithms and their hyperparameters jointly, scores them by cross-"
                     "validation, and saves the best scikit-learn pipeline.",
         epilog="Start with: automl fit data.csv --target COLUMN --out run/   "
-               "Then: automl predict run/model.automl new.csv",
+               "Then: automl predict run/model.automl new.csv.   Exit status: 0 done, "
+               "1 failed, 2 bad input (or the stored search is run by another process), "
+               "130 interrupted (fit still writes what the finished trials found).",
     )
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an unexpected error")
@@ -57,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"automl {args.command}: interrupted.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `automl predict ... | head`: the reader has what it wanted
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (silence the flush at exit)
         return EXIT_OK

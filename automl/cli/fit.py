@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import automl
+from automl.cli import EXIT_INTERRUPTED
 from automl.cli.options import CV_HELP, parse_cv
 from automl.cli.progress import ProgressLine
 from automl.cli.tables import read_table
@@ -123,6 +124,12 @@ def run(args: argparse.Namespace) -> int:
                              deadline - RENDER_SECONDS)
     _print_summary(model)
     print("Wrote " + ", ".join(str(p) for p in written) + ".")
+    if getattr(model, "interrupted_", False):
+        # The outputs hold the finished trials, but the search did not end on its own:
+        # scripts see the usual exit status of Ctrl-C.
+        print(f"The search was interrupted; continue it with --resume --out {args.out}.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 

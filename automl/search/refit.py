@@ -45,8 +45,8 @@ def refit_best(study: optuna.Study, candidates: dict[str, Candidate], executor: 
     started = time.monotonic()
     left = None if deadline is None else deadline - started
     if fold_model is not None and left is not None and expected > left:
-        return _fold_model(fold_model, f"the refit was expected to take {expected:.1f}s, "
-                                       f"{max(left, 0):.1f}s were left", started)
+        return _fold_model(fold_model, f"the refit was expected to take {expected:.2f}s, "
+                                       f"{max(left, 0):.2f}s were left", started)
     limit = time_limit if left is None or fold_model is None else max(left, 0.0)
     executor.submit(RefitTask(best.number, algorithm, config, time_limit=limit))
     finished = []
