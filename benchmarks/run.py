@@ -6,7 +6,8 @@
 
 Every system sees the same outer splits; systems are interleaved per data set and split, so
 drift in machine speed hits all of them alike. Each fit runs on one core (thread limits in
-the worker, OMP/BLAS variables in its environment) under a hard timeout of budget x 3 + 60 s.
+the worker, OMP/BLAS variables in its environment; automl_jobs2 runs two single-threaded
+trials at once, so two cores) under a hard timeout of budget x 3 + 60 s.
 A result line is appended (and flushed) as soon as it exists; rows already in --out are
 skipped, so an interrupted run resumes. A failing system is recorded, not fatal. A peer whose
 environment is missing is reported as unavailable and the run goes on (see BENCHMARKS.md
@@ -35,8 +36,8 @@ from benchmarks.metrics import PRIMARY, dummy_score, optimism, test_metrics
 
 ROOT = Path(__file__).resolve().parent.parent          # the repository root
 HERE = Path(__file__).resolve().parent
-LOCAL_SYSTEMS = ("automl", "automl_random", "hgb_default", "rf_default", "lgbm_default",
-                 "optuna_lgbm")
+LOCAL_SYSTEMS = ("automl", "automl_random", "automl_jobs2", "hgb_default", "rf_default",
+                 "lgbm_default", "optuna_lgbm")
 # Peers: their own virtual environment (conflicting pins), a script that writes OUT, the
 # module that must import there, and why it may be missing.
 PEERS = {

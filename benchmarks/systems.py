@@ -31,12 +31,12 @@ class Fitted:
 
 
 # -- our engine --------------------------------------------------------------------------------
-def fit_automl(X, y, task, budget, seed, strategy="bayesian") -> Fitted:
+def fit_automl(X, y, task, budget, seed, strategy="bayesian", **settings) -> Fitted:
     import automl
     from optuna.trial import TrialState
 
     model = automl.fit(X, y, task=task, time_budget=budget, strategy=strategy,
-                       random_state=seed, metric=SEARCH_METRIC[task])
+                       random_state=seed, metric=SEARCH_METRIC[task], **settings)
     trials = model.study_.trials
     first_complete = next((t for t in trials if t.state == TrialState.COMPLETE), None)
     to_first = None
@@ -53,6 +53,11 @@ def fit_automl(X, y, task, budget, seed, strategy="bayesian") -> Fitted:
 
 def fit_automl_random(X, y, task, budget, seed) -> Fitted:
     return fit_automl(X, y, task, budget, seed, strategy="random")
+
+
+def fit_automl_jobs2(X, y, task, budget, seed) -> Fitted:
+    """Two trials at once, in two worker processes (the only system here using two cores)."""
+    return fit_automl(X, y, task, budget, seed, n_jobs=2)
 
 
 # -- library defaults with simple preprocessing ------------------------------------------------
@@ -214,6 +219,7 @@ def fit_optuna_lgbm(X, y, task, budget, seed) -> Fitted:
 SYSTEMS: dict[str, Callable[..., Fitted]] = {
     "automl": fit_automl,
     "automl_random": fit_automl_random,
+    "automl_jobs2": fit_automl_jobs2,
     "hgb_default": _drop_empty(fit_hgb_default),
     "rf_default": _drop_empty(fit_rf_default),
     "lgbm_default": _drop_empty(fit_lgbm_default),
