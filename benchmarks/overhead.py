@@ -41,6 +41,7 @@ import automl
 from automl.builder import make_candidate
 from automl.data import validate_data
 from automl.evaluation import make_splits, resolve_metric
+from automl.execution import InProcessExecutor
 from automl.registry import load_registry, select_candidates
 from automl.search import Search, SearchSettings
 from automl.storage import StudyStore
@@ -91,7 +92,9 @@ def measure(strategy: str, storage_kind: str, n_max: int, algorithms, counts) ->
             warnings.simplefilter("ignore")
             started = dt.datetime.now()
             t0 = time.perf_counter()
-            search.run()
+            # in the driver, as before the execution layer: benchmarks.parallel measures
+            # what a worker process adds per trial
+            search.run(InProcessExecutor())
             total = time.perf_counter() - t0
         trials = per_trial(search.study, started)
     out = []
