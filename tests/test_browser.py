@@ -1,7 +1,8 @@
 """The HTML report in a real browser: headless Chromium opens it, and it renders.
 
-Needs Debian's chromium and chromium-driver (``.ci/run`` installs them). Without them the
-test fails and says how to install them: a report nobody has seen render is not tested.
+Needs Debian's chromium and chromium-driver (``bash tests/run.sh`` installs them as root, or
+says how to; AUTOML_CHROMIUM and AUTOML_CHROMEDRIVER point at other binaries). Without them
+the test fails and says how to install them: a report nobody has seen render is not tested.
 Set AUTOML_SCREENSHOT_DIR to keep the full-page screenshots.
 """
 
@@ -19,10 +20,10 @@ import automl
 from automl import AutoMLRegressor
 from automl.report import write_report
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-INSTALL = ("apt-get update -qq && apt-get install -y -qq chromium chromium-driver "
-           "(as root, Debian), and pip install '.[test]' for selenium")
+CHROMIUM = os.environ.get("AUTOML_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("AUTOML_CHROMEDRIVER", "/usr/bin/chromedriver")
+INSTALL = ("bash tests/run.sh (it installs chromium and chromium-driver as root on Debian, "
+           "and the test extras, selenium among them)")
 EVIL = "<script>alert(1)</script>"
 
 
