@@ -28,10 +28,7 @@ MIN_TRIAL_TIME_LIMIT = 2.0
 def check_settings(estimator: Any) -> None:
     """Raise :class:`InvalidParameterError` for the first parameter that is not accepted."""
     e = estimator
-    if e.strategy not in STRATEGIES:
-        raise InvalidParameterError(
-            f"The 'strategy' parameter must be one of {list(STRATEGIES)}; got "
-            f"{e.strategy!r}.{did_you_mean(str(e.strategy), STRATEGIES)}")
+    _check_choice("strategy", e.strategy, STRATEGIES)
     if e.time_budget is not None and not _positive(e.time_budget):
         raise InvalidParameterError(f"The 'time_budget' parameter must be a positive number "
                                     f"of seconds or None; got {e.time_budget!r}.")
@@ -48,10 +45,7 @@ def check_settings(estimator: Any) -> None:
     if e.strategy == "manual" and not e.configurations:
         raise InvalidParameterError("strategy='manual' evaluates only the given "
                                     "configurations; pass configurations=[{...}].")
-    if e.executor not in EXECUTORS:
-        raise InvalidParameterError(
-            f"The 'executor' parameter must be one of {list(EXECUTORS)}; got "
-            f"{e.executor!r}.{did_you_mean(str(e.executor), EXECUTORS)}")
+    _check_choice("executor", e.executor, EXECUTORS)
     if e.trial_time_limit is not None and not _positive(e.trial_time_limit):
         raise InvalidParameterError(f"The 'trial_time_limit' parameter must be a positive "
                                     f"number of seconds or None; got {e.trial_time_limit!r}.")
@@ -61,6 +55,13 @@ def check_settings(estimator: Any) -> None:
     if e.callbacks is not None and not all(callable(c) for c in e.callbacks):
         raise InvalidParameterError(f"The 'callbacks' parameter must be a list of callables "
                                     f"taking a SearchProgress; got {e.callbacks!r}.")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InvalidParameterError(
+            f"The '{name}' parameter must be one of {list(choices)}; got "
+            f"{value!r}.{did_you_mean(str(value), choices)}")
 
 
 def effective_jobs(n_jobs: int, executor: str) -> int:

@@ -123,7 +123,7 @@ def run_process(command: list[str], timeout: float, log_path: Path) -> dict[str,
     trials in processes of its own, like automl's executor, has its memory there; pages
     the processes share are counted once per process, so this errs high).
     """
-    import psutil
+    from automl.execution.limits import resident_mb
 
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0",
                **{v: "1" for v in THREAD_VARIABLES})
@@ -142,28 +142,13 @@ def run_process(command: list[str], timeout: float, log_path: Path) -> dict[str,
                 os.killpg(proc.pid, signal.SIGKILL)
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
-            tree_peak = max(tree_peak, _tree_rss(psutil, proc.pid))
+            tree_peak = max(tree_peak, resident_mb(proc.pid))
             time.sleep(0.1)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"wall_time": time.monotonic() - started, "timed_out": timed_out,
             "exit_code": proc.returncode,
-            "peak_memory_mb": max(usage.ru_maxrss * 1024, tree_peak) / 2**20}
+            "peak_memory_mb": max(usage.ru_maxrss / 1024, tree_peak)}
 
-
-def _tree_rss(psutil, pid: int) -> int:
-    """Bytes resident in process ``pid`` and all its descendants (0 if it is gone)."""
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for process in processes:
-        try:
-            total += process.memory_info().rss
-        except psutil.Error:
-            pass  # ended between the listing and the reading
-    return total
 
 
 def run_one(system: str, ds: Dataset, split: tuple[np.ndarray, np.ndarray], budget: float,
