@@ -69,6 +69,7 @@ class _AutoMLBase(BaseEstimator):
         memory_limit: float | None = None,
         callbacks: Sequence[Callable[[SearchProgress], Any]] | None = None,
         storage: str | None = None,
+        study_name: str = "automl",
         resume: bool = False,
         random_state: int | None = None,
     ) -> None:
@@ -89,6 +90,7 @@ class _AutoMLBase(BaseEstimator):
         self.memory_limit = memory_limit
         self.callbacks = callbacks
         self.storage = storage
+        self.study_name = study_name
         self.resume = resume
         self.random_state = random_state
 
@@ -139,17 +141,16 @@ class _AutoMLBase(BaseEstimator):
                                                           metric, seeds.outer, budget)
             elif hasattr(self, "nested_cv_"):  # from an earlier fit with outer_cv
                 del self.nested_cv_
-            self._search(frame, y, profile, groups, metric, deadline, seeds, self._store("automl"))
+            self._search(frame, y, profile, groups, metric, deadline, seeds, self._store())
         self.fit_time_ = time.monotonic() - started
         logger.debug("Best: %s with %s %.4g (%d trials, %.1fs).", self.best_algorithm_,
                      metric.name, self.best_score_, self.n_trials_, self.fit_time_)
         return self
 
-    def _store(self, default_name: str) -> StudyStore | None:
-        """Where this search persists: each outer fold gets its own study in the storage."""
+    def _store(self) -> StudyStore | None:
         if self.storage is None:
             return None
-        return StudyStore(self.storage, getattr(self, "_study_name", default_name), self.resume)
+        return StudyStore(self.storage, self.study_name, self.resume)
 
     def _fingerprint(self, frame, y, profile, metric) -> dict[str, Any]:
         """What must match for a stored search to be resumed (budgets may change)."""
@@ -183,8 +184,8 @@ class _AutoMLBase(BaseEstimator):
             stop=getattr(self, "_stop_event", None),
         )
         n_workers = effective_jobs(self.n_jobs, self.executor)
-        with make_executor(self.executor, n_workers, self.memory_limit) as executor:
-            search = Search(candidates, profile, X, y, splits, settings)
+        with (make_executor(self.executor, n_workers, self.memory_limit) as executor,
+              Search(candidates, profile, X, y, splits, settings) as search):
             outcome = search.run(executor)
             if not outcome.interrupted and not _any_complete(outcome.study):
                 search.run_fallback()  # nothing finished in time: the cheapest default
@@ -323,8 +324,14 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         complete, pruned, failed and timed out; the best so far) after every trial and
         about once a second.
     storage : str or None, default=None
-        An Optuna storage URL (e.g. ``"sqlite:///run.db"``): every finished trial is written
-        as it finishes, so an interrupted search can be resumed.
+        An Optuna storage URL (``"sqlite:///run.db"``, or PostgreSQL with
+        ``pip install 'automl[postgres]'``: ``"postgresql+psycopg://user@host/db"``): every
+        finished trial is written as it finishes, so an interrupted search can be resumed.
+        One process runs a stored search at a time; a second is refused
+        (:class:`automl.exceptions.StudyInUseError`).
+    study_name : str, default="automl"
+        The study's name in ``storage`` (one storage can hold many searches). With
+        ``outer_cv``, the outer searches are ``"<study_name>-outer-<k>"``.
     resume : bool, default=False
         Continue the search stored in ``storage``: finished trials are kept, and the budget
         counts what is left. Refused if the data or settings differ.
@@ -382,14 +389,16 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
                  executor: str = "processes", trial_time_limit: float | None = None,
                  memory_limit: float | None = None,
                  callbacks: Sequence[Callable[[SearchProgress], Any]] | None = None,
-                 storage: str | None = None, resume: bool = False,
-                 random_state: int | None = None, task: str | None = None) -> None:
+                 storage: str | None = None, study_name: str = "automl",
+                 resume: bool = False, random_state: int | None = None,
+                 task: str | None = None) -> None:
         super().__init__(time_budget=time_budget, n_trials=n_trials, metric=metric, cv=cv,
                          strategy=strategy, algorithms=algorithms, spaces=spaces,
                          configurations=configurations, column_kinds=column_kinds, prune=prune,
                          outer_cv=outer_cv, n_jobs=n_jobs, executor=executor,
                          trial_time_limit=trial_time_limit, memory_limit=memory_limit,
-                         callbacks=callbacks, storage=storage, resume=resume,
+                         callbacks=callbacks, storage=storage, study_name=study_name,
+                         resume=resume,
                          random_state=random_state)
         self.task = task
 

@@ -162,10 +162,10 @@ def nested_cross_validation(
     for fold, seq in enumerate(outer_seq.spawn(len(splits))):
         fold_estimator = clone(estimator).set_params(
             outer_cv=None, n_jobs=1, time_budget=budget["per_outer_search"],
-            random_state=int_seed(seq), column_kinds=kinds)
+            random_state=int_seed(seq), column_kinds=kinds,
+            study_name=f"{estimator.study_name}-outer-{fold}")
         if "task" in fold_estimator.get_params():
             fold_estimator.set_params(task=profile.task)
-        fold_estimator._study_name = f"automl-outer-{fold}"
         fold_estimator._stop_event = stop
         inner.append(fold_estimator)
     jobs = [(est, frame, y, split, groups, i, profile.task, metric)

@@ -46,6 +46,9 @@ def check_settings(estimator: Any) -> None:
         raise InvalidParameterError("strategy='manual' evaluates only the given "
                                     "configurations; pass configurations=[{...}].")
     _check_choice("executor", e.executor, EXECUTORS)
+    if not isinstance(e.study_name, str) or not e.study_name.strip():
+        raise InvalidParameterError(f"The 'study_name' parameter must be a non-empty string; "
+                                    f"got {e.study_name!r}.")
     if e.trial_time_limit is not None and not _positive(e.trial_time_limit):
         raise InvalidParameterError(f"The 'trial_time_limit' parameter must be a positive "
                                     f"number of seconds or None; got {e.trial_time_limit!r}.")

@@ -8,14 +8,17 @@ and reused on resume, so a registry that has gained an algorithm since does not 
 change). Optuna's own tools (optuna-dashboard) can open the storage.
 
 One driver per study. Every finished trial is written by the driver, never by a worker.
-While a search runs, its driver holds a *claim* on the study (host, pid and a heartbeat
-every few seconds, in a study attribute) and records Optuna's trial heartbeats for the
-trials it runs. A second process that opens the study while the claim is alive is
-refused with :class:`StudyInUseError` naming the first. A claim whose process is gone
-(same host: the pid no longer exists; another host: no heartbeat for ``GRACE_PERIOD``)
-is taken over: the trials that process left running are failed with the reason
-``interrupted`` (Optuna's ``fail_stale_trials`` for trials whose heartbeat lapsed) and
-run again first. Trials of a live driver are never touched.
+From opening the study to the end of its search, a driver holds a *claim* on it: a row
+(host, pid, heartbeat every few seconds) in a table of its own, ``automl_driver_claims``,
+next to Optuna's tables in the same database. Taking a claim is one atomic statement (an
+insert on the study name's primary key, or an update conditioned on the row's generation
+to take over a dead one), so of two drivers that open a study at the same instant exactly
+one gets it; the other is refused with :class:`StudyInUseError` naming the first. A claim
+whose process is gone (same host: the pid no longer exists; another host: no heartbeat for
+``GRACE_PERIOD``) is taken over: the trials that process left running are failed with the
+reason ``interrupted`` (Optuna's ``fail_stale_trials`` for trials whose heartbeat lapsed)
+and run again first. The driver also records Optuna's heartbeats for the trials it runs,
+so Optuna's own tools see them alive. Trials of a live driver are never touched.
 """
 
 from __future__ import annotations
@@ -36,16 +39,17 @@ import numpy as np
 import optuna
 import pandas as pd
 import psutil
+import sqlalchemy as sa
 from optuna.trial import TrialState
 
-from automl.exceptions import InvalidParameterError, StudyInUseError
+from automl.exceptions import InvalidParameterError, MissingDependencyError, StudyInUseError
 
 logger = logging.getLogger("automl.storage")
 
 FINGERPRINT_KEY = "automl_fingerprint"
 CANDIDATES_KEY = "automl_candidates"
 ELAPSED_KEY = "automl_elapsed_seconds"
-CLAIM_KEY = "automl_driver"
+CLAIMS_TABLE = "automl_driver_claims"
 # The driver's claim and its trials' heartbeats are renewed this often (seconds); a claim
 # from another host is taken as abandoned after GRACE_PERIOD without a heartbeat.
 HEARTBEAT_INTERVAL = 5
@@ -77,16 +81,52 @@ def open_study(
     direction: str,
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
-) -> tuple[optuna.Study, list[str], optuna.storages.RDBStorage]:
-    """Create the study, or reopen it to resume: the study, the candidates, the storage.
+) -> tuple[optuna.Study, list[str], DriverClaim]:
+    """Claim the study, then create it or reopen it to resume: study, candidates, claim.
 
-    The study's storage is an ``RDBStorage``; the driver records the heartbeats of its
-    trials itself (see :class:`DriverClaim`).
-
-    On resume, the trials a stopped driver left running are failed (reason
-    ``interrupted``) and enqueued again, so they run first.
+    The claim (see :class:`DriverClaim`) is held from here on; the caller starts its
+    heartbeat when the search runs and releases it at the end. On resume, the trials a
+    stopped driver left running are failed (reason ``interrupted``) and enqueued again, so
+    they run first.
     """
-    storage = optuna.storages.RDBStorage(store.url)
+    storage = _rdb_storage(store.url)
+    claim = DriverClaim(storage, store.study_name)
+    claim.acquire(store.url)
+    try:
+        study, names = _open_claimed(store, storage, fingerprint, candidates, direction,
+                                     sampler, pruner, took_over=claim.took_over)
+    except BaseException:
+        claim.release()
+        raise
+    return study, names, claim
+
+
+def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    if url.startswith(("postgresql", "postgres")):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            try:
+                import psycopg2  # noqa: F401
+            except ImportError:
+                raise MissingDependencyError(
+                    f"The storage {url} is a PostgreSQL database, which needs a PostgreSQL "
+                    "driver: pip install 'automl[postgres]' (psycopg), and write the URL as "
+                    "postgresql+psycopg://USER@HOST/DATABASE.") from None
+    for pause in (0.2, 0.5):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except sa.exc.SQLAlchemyError:
+            # Two drivers opening a new database at once both create Optuna's tables; the
+            # loser's statements fail, and on a second look the tables are there.
+            time.sleep(pause)
+    return optuna.storages.RDBStorage(url)
+
+
+def _open_claimed(store: StudyStore, storage: optuna.storages.RDBStorage,
+                  fingerprint: dict[str, Any], candidates: list[str], direction: str,
+                  sampler: optuna.samplers.BaseSampler, pruner: optuna.pruners.BasePruner,
+                  took_over: bool) -> tuple[optuna.Study, list[str]]:
     try:
         existing = optuna.load_study(study_name=store.study_name, storage=storage,
                                      sampler=sampler, pruner=pruner)
@@ -100,13 +140,12 @@ def open_study(
         study.set_user_attr(FINGERPRINT_KEY, fingerprint)
         study.set_user_attr(CANDIDATES_KEY, list(candidates))
         study.set_user_attr(ELAPSED_KEY, 0.0)
-        return study, list(candidates), storage
-    _refuse_if_claimed(store, existing)
+        return study, list(candidates)
     if not store.resume:
         raise InvalidParameterError(
             f"{store.url} already holds a search (study {store.study_name!r}, "
             f"{len(existing.trials)} trials). Resume it with resume=True (CLI: --resume), or "
-            "use another storage or output folder."
+            "use another storage, output folder or study name."
         )
     saved = existing.user_attrs.get(FINGERPRINT_KEY, {})
     differ = sorted(k for k in set(saved) | set(fingerprint) if saved.get(k) != fingerprint.get(k))
@@ -116,6 +155,7 @@ def open_study(
             f"Cannot resume the search in {store.url}: it was started with other data or "
             f"settings ({details}). Use the same data and settings, or a new storage."
         )
+    # Holding the claim, every RUNNING trial belongs to a driver that is gone.
     rerun = _fail_interrupted_trials(existing, storage)
     for params in rerun:
         existing.enqueue_trial(params, skip_if_exists=False)
@@ -123,29 +163,15 @@ def open_study(
     finished = sum(t.state.is_finished() for t in existing.trials)
     logger.info("Resuming %s: %d finished trials kept, %d interrupted trials to run again.",
                 store.url, finished, len(rerun))
-    return existing, stored, storage
+    return existing, stored
 
 
-def _refuse_if_claimed(store: StudyStore, study: optuna.Study) -> None:
-    claim = study.user_attrs.get(CLAIM_KEY)
-    if _claim_alive(claim):
-        age = time.time() - claim["heartbeat"]
-        raise StudyInUseError(
-            f"The search in {store.url} (study {store.study_name!r}) is being run by another "
-            f"process: pid {claim['pid']} on host {claim['host']!r}, last heartbeat "
-            f"{age:.0f}s ago. Wait for it to end (or stop it), then resume; or use another "
-            "storage or output folder."
-        )
-
-
-def _claim_alive(claim: dict[str, Any] | None) -> bool:
-    if not claim:
+def _claim_alive(row: Any) -> bool:
+    if time.time() - row.heartbeat > GRACE_PERIOD:
         return False
-    if time.time() - claim.get("heartbeat", 0) > GRACE_PERIOD:
-        return False
-    if claim.get("host") == socket.gethostname():
+    if row.host == socket.gethostname():
         # On this host we can ask the OS: a killed driver is known gone at once.
-        return claim.get("pid") != os.getpid() and psutil.pid_exists(claim.get("pid", -1))
+        return row.pid != os.getpid() and psutil.pid_exists(row.pid)
     return True
 
 
@@ -183,42 +209,110 @@ def _fail_interrupted_trials(study: optuna.Study, storage: optuna.storages.RDBSt
     return rerun
 
 
-class DriverClaim:
-    """The running driver's claim on its study, renewed by a heartbeat thread.
+_METADATA = sa.MetaData()
+_CLAIMS = sa.Table(
+    CLAIMS_TABLE, _METADATA,
+    sa.Column("study_name", sa.String(512), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("heartbeat", sa.Float, nullable=False),
+    sa.Column("started", sa.Float, nullable=False),
+    # bumped by every change of owner: a takeover is an update of the generation it read
+    sa.Column("generation", sa.Integer, nullable=False),
+)
 
-    ``running_trials`` returns the numbers of the trials running now; their Optuna
-    heartbeats are recorded with the claim, so Optuna's own tools see them alive.
+
+class DriverClaim:
+    """One driver's claim on a stored study: a row in ``automl_driver_claims``.
+
+    ``acquire`` takes it atomically or raises :class:`StudyInUseError`; ``start`` renews it
+    (and the Optuna heartbeats of the running trials) in a thread; ``release`` drops it.
     """
 
-    def __init__(self, study: optuna.Study, storage: optuna.storages.RDBStorage,
-                 running_trials: Callable[[], list[int]]) -> None:
-        self.study = study
+    def __init__(self, storage: optuna.storages.RDBStorage, study_name: str) -> None:
         self.storage = storage
-        self.study_id = storage.get_study_id_from_name(study.study_name)
-        self.running_trials = running_trials
+        self.study_name = study_name
+        self.took_over = False
+        self._me = {"host": socket.gethostname(), "pid": os.getpid()}
+        self._held = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._started = time.time()
+        self._study_id: int | None = None
+        self._running_trials: Callable[[], list[int]] = list
 
-    def __enter__(self) -> DriverClaim:
-        self._beat()
+    def acquire(self, url: str) -> None:
+        engine = self.storage.engine
+        try:
+            _METADATA.create_all(engine, checkfirst=True)
+        except sa.exc.SQLAlchemyError:
+            # Another driver created the table between the check and the create.
+            _METADATA.create_all(engine, checkfirst=True)
+        for _ in range(5):  # retried only when another driver changed the row meanwhile
+            now = time.time()
+            try:
+                with engine.begin() as connection:
+                    connection.execute(_CLAIMS.insert().values(
+                        study_name=self.study_name, heartbeat=now, started=now, generation=0,
+                        **self._me))
+                self._held = True
+                return
+            except sa.exc.IntegrityError:
+                pass  # claimed before: by a live driver, or by one that is gone
+            with engine.begin() as connection:
+                row = connection.execute(sa.select(_CLAIMS).where(
+                    _CLAIMS.c.study_name == self.study_name)).first()
+            if row is None:
+                continue  # released meanwhile: insert again
+            if _claim_alive(row):
+                raise StudyInUseError(
+                    f"The search in {url} (study {self.study_name!r}) is being run by another "
+                    f"process: pid {row.pid} on host {row.host!r}, last heartbeat "
+                    f"{now - row.heartbeat:.0f}s ago. Wait for it to end (or stop it), then "
+                    "resume; or use another storage, output folder or study name.")
+            with engine.begin() as connection:
+                taken = connection.execute(
+                    _CLAIMS.update()
+                    .where(_CLAIMS.c.study_name == self.study_name,
+                           _CLAIMS.c.generation == row.generation)
+                    .values(heartbeat=now, started=now, generation=row.generation + 1,
+                            **self._me)).rowcount
+            if taken == 1:
+                self.took_over = True
+                self._held = True
+                return
+        raise StudyInUseError(f"Could not claim the search in {url} (study "
+                              f"{self.study_name!r}): other processes keep claiming it.")
+
+    def start(self, running_trials: Callable[[], list[int]]) -> None:
+        """Renew the claim, and the heartbeats of ``running_trials()``, every few seconds."""
+        self._running_trials = running_trials
+        self._study_id = self.storage.get_study_id_from_name(self.study_name)
+        self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="automl-claim", daemon=True)
         self._thread.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def release(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+            self._thread = None
+        if not self._held:
+            return
+        self._held = False
         try:
-            self.study.set_user_attr(CLAIM_KEY, None)
-        except Exception:  # the storage may be gone; a stale claim lapses by itself
+            with self.storage.engine.begin() as connection:
+                connection.execute(_CLAIMS.delete().where(
+                    _CLAIMS.c.study_name == self.study_name, _CLAIMS.c.host == self._me["host"],
+                    _CLAIMS.c.pid == self._me["pid"]))
+        except Exception:  # the database may be gone; a stale claim lapses by itself
             logger.debug("Could not release the claim on the study", exc_info=True)
 
     def record_trial(self, number: int) -> None:
         """A heartbeat for a trial just asked, so a trial is never RUNNING without one."""
+        if self._study_id is None:
+            self._study_id = self.storage.get_study_id_from_name(self.study_name)
         self.storage.record_heartbeat(
-            self.storage.get_trial_id_from_study_id_trial_number(self.study_id, number))
+            self.storage.get_trial_id_from_study_id_trial_number(self._study_id, number))
 
     def _loop(self) -> None:
         while not self._stop.wait(HEARTBEAT_INTERVAL):
@@ -228,10 +322,11 @@ class DriverClaim:
                 logger.debug("Heartbeat failed", exc_info=True)
 
     def _beat(self) -> None:
-        self.study.set_user_attr(CLAIM_KEY, {
-            "host": socket.gethostname(), "pid": os.getpid(), "heartbeat": time.time(),
-            "started": self._started})
-        for number in self.running_trials():
+        with self.storage.engine.begin() as connection:
+            connection.execute(_CLAIMS.update().where(
+                _CLAIMS.c.study_name == self.study_name, _CLAIMS.c.host == self._me["host"],
+                _CLAIMS.c.pid == self._me["pid"]).values(heartbeat=time.time()))
+        for number in self._running_trials():
             self.record_trial(number)
 
 

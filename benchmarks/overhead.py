@@ -94,7 +94,8 @@ def measure(strategy: str, storage_kind: str, n_max: int, algorithms, counts) ->
             t0 = time.perf_counter()
             # in the driver, as before the execution layer: benchmarks.parallel measures
             # what a worker process adds per trial
-            search.run(InProcessExecutor())
+            with search:
+                search.run(InProcessExecutor())
             total = time.perf_counter() - t0
         trials = per_trial(search.study, started)
     out = []

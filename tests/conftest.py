@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import time
+import uuid
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,30 @@ def sample_rows(X: pd.DataFrame, y: pd.Series, n: int, seed: int = 0):
     """A reproducible, class-balanced-enough subsample keeping tests fast."""
     rows = np.random.default_rng(seed).permutation(len(X))[:n]
     return X.iloc[rows].reset_index(drop=True), y.iloc[rows].reset_index(drop=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_url(request, tmp_path) -> str:
+    """An empty place for a study: a SQLite file, or a real PostgreSQL server.
+
+    The server is the one tests/run.sh starts (AUTOML_TEST_POSTGRES_URL); a test gets its
+    own study name there (``study_name`` fixture), so tests never see each other's studies.
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'search.db'}"
+    url = os.environ.get("AUTOML_TEST_POSTGRES_URL")
+    if not url:
+        reason = ("no PostgreSQL server to test against: bash tests/run.sh starts one and "
+                  "names it in AUTOML_TEST_POSTGRES_URL")
+        if os.environ.get("AUTOML_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def study_name() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture

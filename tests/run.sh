@@ -4,11 +4,15 @@
 #   bash tests/run.sh            # from the repository root (the README's test line; .ci/run)
 #   bash tests/run.sh -k report  # arguments go to pytest
 #
-# 1. System parts: Chromium and chromedriver (the report's browser test). Missing ones are
-#    installed with apt-get when this runs as root on Debian/Ubuntu (as in CI); otherwise it
-#    stops before any test, naming each missing part and the command that installs it.
-# 2. A virtualenv in .venv with the package and its test extras.
-# 3. pytest; whatever this script started is cleaned up on exit, also on failure or Ctrl-C.
+# 1. System parts: Chromium and chromedriver (the report's browser test) and a PostgreSQL
+#    server (the storage tests). Missing ones are installed with apt-get when this runs as
+#    root on Debian/Ubuntu (as in CI); otherwise it stops before any test, naming each
+#    missing part and the command that installs it.
+# 2. A virtualenv in .venv with the package and the extras the tests need.
+# 3. A PostgreSQL server of its own: a temporary data directory, a free port, a database;
+#    as root, run as the 'postgres' user (PostgreSQL refuses to run as root).
+# 4. pytest. The server is stopped and its directory removed on exit, also when pytest
+#    fails or the run is interrupted.
 #
 # AUTOML_CHROMIUM and AUTOML_CHROMEDRIVER point the browser test at other binaries.
 set -euo pipefail
@@ -20,8 +24,18 @@ CHROMEDRIVER=${AUTOML_CHROMEDRIVER:-/usr/bin/chromedriver}
 
 say() { echo "tests/run.sh: $*" >&2; }
 
+PG_DIR=""
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+AS_POSTGRES=()
+[ "$(id -u)" -eq 0 ] && AS_POSTGRES=(runuser -u postgres --)
+
 cleanup() {
-    :  # nothing started yet needs stopping; services the tests need are stopped here
+    if [ -n "$PG_DIR" ]; then
+        if [ -f "$PG_DIR/data/postmaster.pid" ]; then
+            "${AS_POSTGRES[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+        fi
+        rm -rf "$PG_DIR"
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -40,6 +54,7 @@ elif [ ! -x .venv/bin/python ] && ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev
 fi
 [ -x "$CHROMIUM" ] || missing+=("Chromium ($CHROMIUM), for the report's browser test|chromium")
 [ -x "$CHROMEDRIVER" ] || missing+=("chromedriver ($CHROMEDRIVER), for the same test|chromium-driver")
+[ -n "$PG_BIN" ] || missing+=("a PostgreSQL server (/usr/lib/postgresql/*/bin), for the storage tests|postgresql")
 
 if [ ${#missing[@]} -gt 0 ]; then
     packages=()
@@ -57,7 +72,8 @@ if [ ${#missing[@]} -gt 0 ]; then
         say "then run this again. No test was run."
         exit 1
     fi
-    for part in "$CHROMIUM" "$CHROMEDRIVER"; do
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+    for part in "$CHROMIUM" "$CHROMEDRIVER" "$PG_BIN/pg_ctl"; do
         if [ ! -x "$part" ]; then
             say "$part is still missing after installing ${packages[*]}; point" \
                 "AUTOML_CHROMIUM / AUTOML_CHROMEDRIVER at your Chromium and chromedriver."
@@ -68,7 +84,23 @@ fi
 
 # -- the project, with its test extras ------------------------------------------------------
 "$PYTHON" -m venv .venv
-.venv/bin/pip install -q '.[test]'
+.venv/bin/pip install -q '.[test,postgres]'
+
+# -- a PostgreSQL server for this run -------------------------------------------------------
+PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/automl-postgres.XXXXXX")
+[ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
+PG_PORT=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if ! { "${AS_POSTGRES[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U automl --auth=trust -E UTF8 &&
+       "${AS_POSTGRES[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
+           -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start &&
+       "${AS_POSTGRES[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U automl automl_test
+     } >"$PG_DIR/setup.log" 2>&1; then
+    say "could not start a PostgreSQL server with $PG_BIN; its output:"
+    cat "$PG_DIR/setup.log" "$PG_DIR/server.log" >&2 2>/dev/null || true
+    exit 1
+fi
+export AUTOML_TEST_POSTGRES_URL="postgresql+psycopg://automl@127.0.0.1:$PG_PORT/automl_test"
+export AUTOML_REQUIRE_POSTGRES=1  # a storage test that finds no server fails, never skips
 
 export AUTOML_CHROMIUM="$CHROMIUM" AUTOML_CHROMEDRIVER="$CHROMEDRIVER"
 status=0

@@ -82,7 +82,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--spaces", nargs="*", default=[], metavar="FILE",
                         help="your own search space files (TOML) to add")
     parser.add_argument("--storage", metavar="URL",
-                        help="Optuna storage URL for the trials (default: sqlite:///OUT/search.db)")
+                        help="Optuna storage URL for the trials (default: "
+                             "sqlite:///OUT/search.db; PostgreSQL: "
+                             "postgresql+psycopg://USER@HOST/DB, with automl[postgres])")
+    parser.add_argument("--study", default="automl", metavar="NAME",
+                        help="the study's name in the storage; one storage can hold many "
+                             "searches (default: automl)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the search stored in the storage: finished trials are "
                              "kept, the budget counts what is left; refused if DATA or the "
@@ -105,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     settings: dict[str, Any] = dict(
         time_budget=args.time_budget, n_trials=args.trials, metric=args.metric,
         cv=parse_cv(args.cv), strategy=args.strategy, outer_cv=args.outer_cv,
-        n_jobs=args.jobs, spaces=args.spaces, storage=storage, resume=args.resume,
+        n_jobs=args.jobs, spaces=args.spaces, storage=storage, study_name=args.study,
+        resume=args.resume,
         random_state=args.seed, executor=args.executor, trial_time_limit=args.trial_time_limit,
         memory_limit=args.memory_limit,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,

@@ -44,7 +44,7 @@ from automl.search.clock import BudgetClock
 from automl.search.progress import SearchProgress, publish
 from automl.search.study import MedianRule, create_study, make_sampler, running_means
 from automl.space.suggest import grid_configs, interleave, to_optuna_params
-from automl.storage import DriverClaim, StudyStore, previous_elapsed, record_elapsed
+from automl.storage import StudyStore, previous_elapsed, record_elapsed
 from automl.trial import COMPLETE, SearchContext, TrialOutcome, TrialTask
 
 logger = logging.getLogger("automl.search")
@@ -105,7 +105,11 @@ class _Skipped(Exception):
 
 
 class Search:
-    """Runs one study on fixed folds: ``Search(...).run(executor)``."""
+    """Runs one study on fixed folds: ``with Search(...) as search: search.run(executor)``.
+
+    A stored study is claimed when the search is made (see :mod:`automl.storage`) and
+    released when it is closed (the end of the ``with`` block).
+    """
 
     def __init__(self, candidates: dict[str, Candidate], profile: DatasetProfile, X: Any,
                  y: np.ndarray, splits: list[Split], settings: SearchSettings) -> None:
@@ -114,8 +118,17 @@ class Search:
         self.profile = profile
         self.X, self.y, self.splits = X, y, splits
         sampler = make_sampler(s.strategy, s.sampler_seed, len(candidates))
-        self.study, names, self._storage = create_study(
+        self.study, names, self._claim = create_study(
             s.store, s.fingerprint, list(candidates), s.metric, sampler)
+        self._storage = None if self._claim is None else self._claim.storage
+        try:
+            self._prepare(candidates, names)
+        except BaseException:
+            self.close()
+            raise
+
+    def _prepare(self, candidates: dict[str, Candidate], names: list[str]) -> None:
+        s, splits, y = self.settings, self.splits, self.y
         self.candidates = {n: candidates[n] for n in names}
         earlier = previous_elapsed(self.study)
         self._origin = time.monotonic() - earlier
@@ -152,11 +165,8 @@ class Search:
         self._last_progress = 0.0
         ordered = s.deadline is None
         interrupted = False
-        claim = (DriverClaim(self.study, self._storage, lambda: list(self._asked))
-                 if self._storage is not None else None)
-        self._claim = claim
-        if claim is not None:
-            claim.__enter__()
+        if self._claim is not None:
+            self._claim.start(lambda: list(self._asked))
         try:
             self._fill()
             self._publish(force=True)
@@ -176,15 +186,23 @@ class Search:
             interrupted = True
             self._tell_ready(ordered)
             self._interrupt()
-        finally:
-            if claim is not None:
-                claim.__exit__(None, None, None)
         self._publish(force=True)
         elapsed = time.monotonic() - self._origin
         if self._storage is not None:
             record_elapsed(self.study, elapsed)
         return SearchOutcome(self.study, elapsed, context, self.clock, interrupted,
                              *self._best_models, first_failure=self._first_failure)
+
+    def close(self) -> None:
+        """Release the stored study's claim (nothing to do for a study in memory)."""
+        if self._claim is not None:
+            self._claim.release()
+
+    def __enter__(self) -> Search:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def run_fallback(self) -> None:
         """No trial completed (time ran out first): score the cheapest default in the driver.

@@ -17,7 +17,7 @@ import optuna
 
 from automl.evaluation import Metric
 from automl.exceptions import InvalidParameterError
-from automl.storage import StudyStore, open_study
+from automl.storage import DriverClaim, StudyStore, open_study
 
 # Optuna's MedianPruner defaults as this engine used them: no pruning before 10 complete
 # trials, nor after the first fold.
@@ -39,20 +39,21 @@ def make_sampler(strategy: str, seed: int | None, n_candidates: int) -> optuna.s
 
 def create_study(store: StudyStore | None, fingerprint: dict[str, Any], candidates: list[str],
                  metric: Metric, sampler: optuna.samplers.BaseSampler
-                 ) -> tuple[optuna.Study, list[str], Any]:
-    """In memory, or in the store (resuming it when asked): study, candidates, storage."""
+                 ) -> tuple[optuna.Study, list[str], DriverClaim | None]:
+    """In memory, or in the store (claimed; resumed when asked): study, candidates, claim."""
     pruner = optuna.pruners.NopPruner()
     if store is None:
         return (optuna.create_study(direction=metric.direction, sampler=sampler, pruner=pruner),
                 candidates, None)
-    study, names, storage = open_study(store, fingerprint, candidates, metric.direction,
-                                       sampler, pruner)
+    study, names, claim = open_study(store, fingerprint, candidates, metric.direction,
+                                     sampler, pruner)
     missing = [n for n in names if n not in candidates]
     if missing:
+        claim.release()
         raise InvalidParameterError(
             f"The stored search uses algorithms that are not available now: {missing}. "
             "Restore their space files (or install their libraries) to resume.")
-    return study, names, storage
+    return study, names, claim
 
 
 class MedianRule:
