@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -81,8 +82,11 @@ def resolve_metric(metric: str | Callable[..., float] | None, task: str) -> Metr
     if metric is None:
         metric = DEFAULT_METRICS[task]
     if callable(metric):
-        # scikit-learn scorers return "greater is better" values by contract.
-        return Metric(getattr(metric, "__name__", repr(metric)), metric, True)
+        # scikit-learn scorers return "greater is better" values by contract. The scorer
+        # travels to the worker processes by value (cloudpickle, through joblib), so one
+        # defined in the user's script works there without running the script again.
+        return Metric(getattr(metric, "__name__", repr(metric)),
+                      joblib.wrap_non_picklable_objects(metric), True)
     if not isinstance(metric, str) or metric not in _METRICS:
         raise UnknownNameError(
             f"Unknown metric {metric!r}.{did_you_mean(str(metric), metric_names(task))} "

@@ -197,3 +197,39 @@ def test_an_interrupted_cli_run_leaves_no_worker_behind(tmp_path):
     process.wait()
     gone, alive = psutil.wait_procs(descendants, timeout=10)
     assert not alive, [p.cmdline() for p in alive]
+
+
+UNGUARDED_SCRIPT = """
+import automl
+from sklearn.datasets import load_breast_cancer
+from sklearn.metrics import make_scorer
+
+def balanced(y_true, y_pred):  # defined in the script: it must reach the workers
+    from sklearn.metrics import balanced_accuracy_score
+    return balanced_accuracy_score(y_true, y_pred)
+
+X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+print("script body ran", flush=True)
+model = automl.fit(X, y, n_trials=4, time_budget=None, cv=3, n_jobs=2, random_state=0,
+                   algorithms=["gaussian_nb", "logistic_regression"],
+                   metric=make_scorer(balanced))
+print("states", sorted(set(model.leaderboard_["state"])), model.best_score_ > 0.8)
+"""
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_a_script_without_a_main_guard_runs_once_and_its_scorer_reaches_the_workers(
+        tmp_path, source):
+    """Workers never run the user's script again (no guard needed, stdin works)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "search.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    command = [sys.executable, str(script)] if source == "file" else [sys.executable, "-"]
+    result = subprocess.run(command, input=None if source == "file" else UNGUARDED_SCRIPT,
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("script body ran") == 1
+    assert "states ['complete'] True" in result.stdout, result.stdout + result.stderr

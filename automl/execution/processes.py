@@ -188,8 +188,8 @@ class ProcessExecutor(Executor):
     def _start_worker(self) -> None:
         try:
             ours, theirs = self._mp.Pipe(duplex=True)
-            from automl.execution.worker import main
-            process = self._mp.Process(target=main, args=(theirs,), name="automl-worker")
+            from automl.execution.worker import WORKER_NAME, main
+            process = self._mp.Process(target=main, args=(theirs,), name=WORKER_NAME)
             process.start()
             theirs.close()
             worker = _Worker(process, ours)

@@ -12,6 +12,7 @@ builder) are paid once per session rather than once per worker.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.spawn
 import os
 import signal
 import threading
@@ -25,6 +26,40 @@ from threadpoolctl import threadpool_limits
 
 import automl.trial  # noqa: F401  (preloaded with the fork server: the tasks' code)
 from automl.execution.limits import kill_tree
+
+WORKER_NAME = "automl-worker"  # the name of every worker process (and nothing else)
+_MAIN_STEPS = ("init_main_from_path", "init_main_from_name")
+
+
+def _without_main_in_workers() -> None:
+    """Start workers without running the user's ``__main__`` again.
+
+    multiprocessing re-runs the parent's main script in every child it starts with a fork
+    server (or spawn), so that functions defined there can be unpickled. A worker needs only
+    automl's code (a scorer from the script travels by value, see
+    ``automl.evaluation.resolve_metric``), and re-running the script breaks ordinary use: a
+    script without an ``if __name__ == "__main__":`` guard would read its data and call
+    ``fit`` again in every worker, and a script read from stdin cannot be re-run at all.
+
+    This module is preloaded by the fork server, so the children it forks inherit this
+    ``spawn.prepare``, which drops the main-script step for processes named
+    ``WORKER_NAME`` and leaves every other process alone. (With spawn, e.g. on Windows,
+    nothing is preloaded: there the guard is needed, as for any multiprocessing code.)
+    """
+    original = multiprocessing.spawn.prepare
+    if getattr(original, "automl_skips_main", False):
+        return
+
+    def prepare(data: dict[str, Any]) -> None:
+        if data.get("name") == WORKER_NAME:
+            data = {k: v for k, v in data.items() if k not in _MAIN_STEPS}
+        original(data)
+
+    prepare.automl_skips_main = True  # type: ignore[attr-defined]
+    multiprocessing.spawn.prepare = prepare
+
+
+_without_main_in_workers()
 
 
 def main(connection: Connection) -> None:
