@@ -52,19 +52,19 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
-def engine_version() -> str:
+def engine_version(root: Path = ROOT) -> str:
     """The engine's commit (``+dirty`` if automl/ or search_spaces/ differ from it).
 
     A snapshot without .git (see BENCHMARKS.md: the long run uses one, so that concurrent
     edits do not change the engine mid-run) names its commit in a file ENGINE_VERSION.
     """
-    marker = ROOT / "ENGINE_VERSION"
+    marker = root / "ENGINE_VERSION"
     if marker.exists():
         return marker.read_text().strip()
     try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
                                 "automl", "search_spaces"],
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
@@ -85,9 +85,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="JSON-lines file; appended to, and resumed")
     p.add_argument("--retry-failed", action="store_true",
                    help="run again the rows recorded as failed (the summary keeps the last)")
+    p.add_argument("--engine-at", action="append", default=[], metavar="LABEL=DIR",
+                   help="another engine version, in a source tree DIR (e.g. a snapshot of an "
+                        "older commit); a system SYSTEM@LABEL runs SYSTEM from it, interleaved "
+                        "with the others (repeatable)")
     args = p.parse_args(argv)
     args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
-    unknown = [s for s in args.systems if s not in LOCAL_SYSTEMS and s not in PEERS]
+    args.engine_at = dict(item.split("=", 1) for item in args.engine_at)
+    bad = [s for s in args.systems if "@" in s and s.split("@", 1)[1] not in args.engine_at]
+    if bad:
+        p.error(f"systems {bad} name an engine that no --engine-at LABEL=DIR gives")
+    unknown = [s for s in args.systems if s.split("@", 1)[0] not in LOCAL_SYSTEMS
+               and s not in PEERS]
     if unknown:
         p.error(f"unknown systems {unknown}; choose among {list(LOCAL_SYSTEMS) + list(PEERS)}")
     if args.folds < 1 or args.budget <= 0:
@@ -115,22 +124,23 @@ def peer_unavailable(system: str, cache: dict[str, str | None]) -> str | None:
     return cache[system]
 
 
-def run_process(command: list[str], timeout: float, log_path: Path) -> dict[str, Any]:
+def run_process(command: list[str], timeout: float, log_path: Path,
+                root: Path = ROOT) -> dict[str, Any]:
     """Run one worker, killed (whole group) after ``timeout``; its peak memory with its children.
 
-    Peak memory: the larger of the worker's own peak (wait4) and the highest sum of resident
-    memory over the worker and its descendants, sampled every 0.1 s (a system that runs its
-    trials in processes of its own, like automl's executor, has its memory there; pages
-    the processes share are counted once per process, so this errs high).
+    Peak memory: the larger of the worker's own peak (wait4) and the highest sum of
+    proportional resident memory (PSS: a page shared by n processes counts 1/n) over the
+    worker and its descendants, sampled every 0.1 s: a system that runs its trials in
+    processes of its own, like automl's executor, has its memory there.
     """
     from automl.execution.limits import resident_mb
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0",
+    env = dict(os.environ, PYTHONPATH=str(root), PYTHONHASHSEED="0",
                **{v: "1" for v in THREAD_VARIABLES})
     started = time.monotonic()
     tree_peak = 0
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         timed_out = False
         while True:
@@ -142,7 +152,7 @@ def run_process(command: list[str], timeout: float, log_path: Path) -> dict[str,
                 os.killpg(proc.pid, signal.SIGKILL)
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
-            tree_peak = max(tree_peak, resident_mb(proc.pid))
+            tree_peak = max(tree_peak, resident_mb(proc.pid, proportional=True))
             time.sleep(0.1)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"wall_time": time.monotonic() - started, "timed_out": timed_out,
@@ -152,8 +162,11 @@ def run_process(command: list[str], timeout: float, log_path: Path) -> dict[str,
 
 
 def run_one(system: str, ds: Dataset, split: tuple[np.ndarray, np.ndarray], budget: float,
-            seed: int, workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The worker's result (predictions and fit report) and the process facts."""
+            seed: int, workdir: Path, root: Path = ROOT) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The worker's result (predictions and fit report) and the process facts.
+
+    ``root``: the source tree whose engine (and worker) runs a local system.
+    """
     train, test = split
     spec = {"system": system, "file": str(ds.path.resolve()), "target": ds.target,
             "task": ds.task, "train_rows": train.tolist(), "test_rows": test.tolist(),
@@ -168,7 +181,7 @@ def run_one(system: str, ds: Dataset, split: tuple[np.ndarray, np.ndarray], budg
     else:
         command = [sys.executable, "-m", "benchmarks.worker", str(spec_path), str(out_path)]
     log_path = workdir / f"{tag}.log"
-    facts = run_process(command, budget * 3 + 60, log_path)
+    facts = run_process(command, budget * 3 + 60, log_path, root)
     if facts["timed_out"]:
         result = {"status": "failed",
                   "error": f"timeout: killed after {budget * 3 + 60:.0f}s (budget x 3 + 60)"}
@@ -267,9 +280,12 @@ def main(argv: list[str] | None = None) -> int:
                                          "fold": fold, "seed": seed, "budget": args.budget,
                                          "status": "unavailable", "error": reason})
                             continue
-                        result, facts = run_one(system, ds, split, args.budget, seed, workdir)
+                        base, _, label = system.partition("@")
+                        root = Path(args.engine_at[label]).resolve() if label else ROOT
+                        result, facts = run_one(base, ds, split, args.budget, seed, workdir,
+                                                root)
                         row = make_row(system, ds, fold, seed, args.budget, split, y, result,
-                                       facts, engine)
+                                       facts, engine_version(root) if label else engine)
                         append(out, row)
                         print(f"[benchmarks] {ds.name} fold {fold} seed {seed} {system}: "
                               + (f"{row['primary_metric']} {row['score']:.4f}, fit "

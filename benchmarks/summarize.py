@@ -21,7 +21,8 @@ GREATER_IS_BETTER = {"roc_auc": True, "log_loss": False, "rmse": False}
 INSTANCE = ["dataset", "fold", "seed"]
 
 
-def load(paths: list[str]) -> pd.DataFrame:
+def load(paths: list[str], by_engine: bool = False) -> pd.DataFrame:
+    """Result rows; with ``by_engine``, systems are named SYSTEM@ENGINE."""
     rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()
             if line.strip()]
     if not rows:
@@ -29,6 +30,8 @@ def load(paths: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if "engine" not in frame:
         frame["engine"] = None
+    if by_engine:
+        frame["system"] = frame["system"] + "@" + frame["engine"].fillna("?")
     # A re-run of the same key keeps its last row.
     return frame.drop_duplicates(INSTANCE + ["system", "budget"], keep="last").reset_index(drop=True)
 
@@ -78,6 +81,8 @@ def overall(frame: pd.DataFrame, systems: list[str]) -> pd.DataFrame:
             "mean rank": g["rank"].mean(),
             "median overrun s": ok["overrun"].median() if budgeted else np.nan,
             "max overrun s": ok["overrun"].max() if budgeted else np.nan,
+            "median fit/budget": (ok["fit_time"] / ok["budget"]).median() if budgeted else np.nan,
+            "max fit/budget": (ok["fit_time"] / ok["budget"]).max() if budgeted else np.nan,
             "optimism AUC": opt["roc_auc"].mean() if len(opt["roc_auc"]) else np.nan,
             "optimism log_loss": opt["log_loss"].mean() if len(opt["log_loss"]) else np.nan,
             "optimism rmse %": rel.mean() if len(rel) else np.nan,
@@ -188,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
                                 description="Markdown tables from benchmark result files.")
     p.add_argument("results", nargs="+", help="JSON-lines files written by benchmarks.run")
     p.add_argument("--out", help="write the Markdown here instead of printing it")
+    p.add_argument("--by-engine", action="store_true",
+                   help="name systems SYSTEM@ENGINE, to compare engine versions side by side")
     args = p.parse_args(argv)
-    text = report(load(args.results))
+    text = report(load(args.results, args.by_engine))
     if args.out:
         Path(args.out).write_text(text + "\n")
     else:

@@ -21,8 +21,13 @@ def default_memory_limit(n_workers: int) -> float:
     return WORKERS_MEMORY_SHARE * total_mb / max(1, n_workers)
 
 
-def resident_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB (0 if it is gone)."""
+def resident_mb(pid: int, proportional: bool = False) -> float:
+    """Resident memory of a process and all its descendants, in MB (0 if it is gone).
+
+    ``proportional``: each page shared by n processes counts 1/n (PSS, Linux), so that the
+    sum over processes forked from one another is not inflated by their shared pages;
+    slower to read, so the limits use plain RSS.
+    """
     try:
         root = psutil.Process(pid)
         processes = [root, *root.children(recursive=True)]
@@ -31,7 +36,8 @@ def resident_mb(pid: int) -> float:
     total = 0
     for process in processes:
         try:
-            total += process.memory_info().rss
+            total += (process.memory_full_info().pss if proportional
+                      else process.memory_info().rss)
         except psutil.Error:  # ended while we looked
             continue
     return total / 2**20
