@@ -142,43 +142,49 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trials", type=int, default=40, help="n_trials of the untimed searches")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--seeds", type=int, default=8, help="seeds of the constant-liar pairs")
+    p.add_argument("--parts", default="throughput,liar,dispatch",
+                   help="which measurements (comma-separated; default: all three)")
     p.add_argument("--out", help="also write the tables (Markdown) here, raw rows next to it")
     args = p.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     ds = load_manifest(args.datasets, [args.dataset])[0]
     X, y = read_table(ds.path, ds.target, ds.task)
 
-    rate = throughput(X, y, args.budget, args.trials, args.repeats)
-    medians = rate.groupby(["mode", "n_jobs"])[["trials/min", "trials", "best"]].median()
-    ratio = (medians["trials/min"].xs(2, level="n_jobs")
-             / medians["trials/min"].xs(1, level="n_jobs")).rename("n_jobs=2 / n_jobs=1")
-    liar = constant_liar(X, y, args.trials, args.seeds)
-    paired = liar.pivot(index="seed", columns="constant_liar", values="best")
-    sign = 1 if liar["maximize"].iloc[0] else -1
-    wins = int((sign * (paired[True] - paired[False]) > 0).sum())
-    liar_table = liar.groupby("constant_liar")[["best", "same algorithm side by side"]].median()
-    liar_table.index = liar_table.index.map({True: "on", False: "off"})
-    cost = dispatch(n_trials=30, repeats=args.repeats)
-    cost_table = cost.groupby("executor").median(numeric_only=True).drop(columns="repeat")
-
-    text = (
+    parts, text, raw = set(args.parts.split(",")), [
         f"Data set {ds.name} ({len(y)} rows); {os.cpu_count()} cores; "
-        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; medians of {args.repeats} "
-        f"repeats.\n\nThroughput (TPE: time budget {args.budget:g} s; same trials: "
-        f"{args.trials} random trials, no pruning):\n\n"
-        + to_markdown(medians.reset_index().set_index("mode"), "mode")
-        + "\n\n" + to_markdown(ratio.to_frame(), "mode")
-        + f"\n\nConstant liar (n_jobs=2, {args.trials} trials, {args.seeds} seeds, medians; "
-        f"with it better on {wins} of {len(paired)} seeds):\n\n"
-        + to_markdown(liar_table, "constant_liar")
-        + "\n\nDispatch (150 rows x 5 features, gaussian_nb, 3-fold CV, 30 trials; medians):"
-        "\n\n" + to_markdown(cost_table, "executor") + "\n")
-    print(text)
+        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC."], []
+    if "throughput" in parts:
+        rate = throughput(X, y, args.budget, args.trials, args.repeats)
+        medians = rate.groupby(["mode", "n_jobs"])[["trials/min", "trials", "best"]].median()
+        ratio = (medians["trials/min"].xs(2, level="n_jobs")
+                 / medians["trials/min"].xs(1, level="n_jobs")).rename("n_jobs=2 / n_jobs=1")
+        text += [f"Throughput, medians of {args.repeats} repeats (TPE: time budget "
+                 f"{args.budget:g} s; same trials: {args.trials} random trials, no pruning):",
+                 to_markdown(medians.reset_index().set_index("mode"), "mode"),
+                 to_markdown(ratio.to_frame(), "mode")]
+        raw.append(rate.assign(part="throughput"))
+    if "liar" in parts:
+        liar = constant_liar(X, y, args.trials, args.seeds)
+        paired = liar.pivot(index="seed", columns="constant_liar", values="best")
+        sign = 1 if liar["maximize"].iloc[0] else -1
+        wins = int((sign * (paired[True] - paired[False]) > 0).sum())
+        table = liar.groupby("constant_liar")[["best", "same algorithm side by side"]].median()
+        table.index = table.index.map({True: "on", False: "off"})
+        text += [f"Constant liar (n_jobs=2, {args.trials} trials, {args.seeds} seeds, medians; "
+                 f"with it better on {wins} of {len(paired)} seeds):",
+                 to_markdown(table, "constant_liar")]
+        raw.append(liar.assign(part="constant liar"))
+    if "dispatch" in parts:
+        cost = dispatch(n_trials=30, repeats=args.repeats)
+        table = cost.groupby("executor").median(numeric_only=True).drop(columns="repeat")
+        text += [f"Dispatch (150 rows x 5 features, gaussian_nb, 3-fold CV, 30 trials; medians "
+                 f"of {args.repeats} repeats):", to_markdown(table, "executor")]
+        raw.append(cost.assign(part="dispatch"))
+    print("\n\n".join(text))
     if args.out:
         out = Path(args.out)
-        out.write_text(text)
-        pd.concat([rate.assign(part="throughput"), liar.assign(part="constant liar"),
-                   cost.assign(part="dispatch")]).to_csv(out.with_suffix(".csv"), index=False)
+        out.write_text("\n\n".join(text) + "\n")
+        pd.concat(raw).to_csv(out.with_suffix(".csv"), index=False)
     return 0
 
 
