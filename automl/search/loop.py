@@ -411,13 +411,17 @@ class Search:
 
     def _interrupt(self) -> None:
         """Ctrl-C: kill the running trials, record them as failed, keep every finished one."""
-        for number, asked in list(self._asked.items()):
+        for number in list(self._asked):
             self._executor.cancel(number, "interrupted")
-            asked.trial.set_user_attr("reason", "interrupted")
-            asked.trial.set_user_attr("error", "KeyboardInterrupt: search interrupted")
-            self.study.tell(asked.trial, state=TrialState.FAIL)
-            self._counts["failed"] += 1
         self._asked.clear()
+        # Every running trial of the study is this driver's (it holds the claim), including
+        # one that Ctrl-C caught while it was being asked, before it reached a worker.
+        for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            trial = optuna.Trial(self.study, frozen._trial_id)
+            trial.set_user_attr("reason", "interrupted")
+            trial.set_user_attr("error", "KeyboardInterrupt: search interrupted")
+            self.study.tell(trial, state=TrialState.FAIL)
+            self._counts["failed"] += 1
         logger.warning("Search interrupted after %d trials; keeping the finished ones.",
                        sum(self._counts.values()))
 
