@@ -62,7 +62,7 @@ def fit(
     (2,)
     """
     started = time.monotonic()  # the time budget counts from here
-    if settings.get("executor", "processes") == "processes":
+    if settings.get("executor", "processes") == "processes" and not settings.get("scheduler"):
         warm_up()
     frame, y_arr, profile = validate_data(X, y, target=target, task=task,
                                           column_kinds=column_kinds)

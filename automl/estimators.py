@@ -65,6 +65,7 @@ class _AutoMLBase(BaseEstimator):
         outer_cv: int | float | Any = None,
         n_jobs: int = 1,
         executor: str = "processes",
+        scheduler: str | None = None,
         trial_time_limit: float | None = None,
         memory_limit: float | None = None,
         callbacks: Sequence[Callable[[SearchProgress], Any]] | None = None,
@@ -86,6 +87,7 @@ class _AutoMLBase(BaseEstimator):
         self.outer_cv = outer_cv
         self.n_jobs = n_jobs
         self.executor = executor
+        self.scheduler = scheduler
         self.trial_time_limit = trial_time_limit
         self.memory_limit = memory_limit
         self.callbacks = callbacks
@@ -117,7 +119,7 @@ class _AutoMLBase(BaseEstimator):
         self
         """
         started = time.monotonic()
-        if self.executor == "processes":
+        if self.executor == "processes" and self.scheduler is None:
             warm_up()
         frame, y_arr, profile = validate_data(
             X, y, target=target, task=self._task_argument(), column_kinds=self.column_kinds)
@@ -184,7 +186,8 @@ class _AutoMLBase(BaseEstimator):
             stop=getattr(self, "_stop_event", None),
         )
         n_workers = effective_jobs(self.n_jobs, self.executor)
-        with (make_executor(self.executor, n_workers, self.memory_limit) as executor,
+        with (make_executor(self.executor, n_workers, self.memory_limit, self.scheduler)
+              as executor,
               Search(candidates, profile, X, y, splits, settings) as search):
             outcome = search.run(executor)
             if not outcome.interrupted and not _any_complete(outcome.study):
@@ -312,6 +315,13 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         limits (a hanging, crashing or memory-hungry learner is killed, recorded and
         replaced). ``"inprocess"``: in this process, one at a time, without hard limits
         (for debugging).
+    scheduler : str or None, default=None
+        The address of a Dask scheduler (``"tcp://host:8786"``; needs
+        ``pip install 'automl[dask]'``): trials run on its workers, as many at once as
+        the workers have threads, each in a child process its worker can kill (so
+        ``trial_time_limit`` and ``memory_limit`` hold there too). The study stays in
+        this process (or in ``storage``). ``n_jobs`` then only sets how many outer
+        searches of ``outer_cv`` run at once. See README, "More machines".
     trial_time_limit : float or None, default=None
         Seconds a trial (all its folds) may run before it is killed and recorded as
         ``timeout``. None: a quarter of the time budget, or 600 s without one.
@@ -386,8 +396,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
                  configurations: Sequence[Mapping[str, Any]] | None = None,
                  column_kinds: Mapping[str, str] | None = None, prune: bool = True,
                  outer_cv: int | float | Any = None, n_jobs: int = 1,
-                 executor: str = "processes", trial_time_limit: float | None = None,
-                 memory_limit: float | None = None,
+                 executor: str = "processes", scheduler: str | None = None,
+                 trial_time_limit: float | None = None, memory_limit: float | None = None,
                  callbacks: Sequence[Callable[[SearchProgress], Any]] | None = None,
                  storage: str | None = None, study_name: str = "automl",
                  resume: bool = False, random_state: int | None = None,
@@ -396,7 +406,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
                          strategy=strategy, algorithms=algorithms, spaces=spaces,
                          configurations=configurations, column_kinds=column_kinds, prune=prune,
                          outer_cv=outer_cv, n_jobs=n_jobs, executor=executor,
-                         trial_time_limit=trial_time_limit, memory_limit=memory_limit,
+                         scheduler=scheduler, trial_time_limit=trial_time_limit,
+                         memory_limit=memory_limit,
                          callbacks=callbacks, storage=storage, study_name=study_name,
                          resume=resume,
                          random_state=random_state)

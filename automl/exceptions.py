@@ -11,7 +11,8 @@ catch without knowing automl, so ``except ValueError`` keeps working::
     ├── MissingDependencyError(ImportError)  an optional library is not installed
     ├── AllTrialsFailedError(RuntimeError)   no trial of a search completed
     ├── TrialError(RuntimeError)             one trial's failure as its worker reported it
-    └── StudyInUseError(RuntimeError)        another live process is running that stored search
+    ├── StudyInUseError(RuntimeError)        another live process is running that stored search
+    └── ClusterError(ConnectionError)        the Dask scheduler can't be reached or has no workers
 
 Warnings derive from :class:`AutoMLWarning` (a ``UserWarning``)::
 
@@ -49,6 +50,10 @@ class SearchSpaceError(AutoMLError, ValueError):
 
 class MissingDependencyError(AutoMLError, ImportError):
     """An optional library needed for the request is not installed."""
+
+
+class ClusterError(AutoMLError, ConnectionError):
+    """The Dask scheduler named by ``scheduler=`` can't be reached, or can't run trials."""
 
 
 class AllTrialsFailedError(AutoMLError, RuntimeError):

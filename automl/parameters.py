@@ -46,6 +46,16 @@ def check_settings(estimator: Any) -> None:
         raise InvalidParameterError("strategy='manual' evaluates only the given "
                                     "configurations; pass configurations=[{...}].")
     _check_choice("executor", e.executor, EXECUTORS)
+    if e.scheduler is not None:
+        if not isinstance(e.scheduler, str) or not e.scheduler.strip():
+            raise InvalidParameterError(
+                "The 'scheduler' parameter must be a Dask scheduler's address string such as "
+                f"'tcp://HOST:8786' (for a Client, pass client.scheduler.address); got "
+                f"{e.scheduler!r}.")
+        if e.executor != "processes":
+            raise InvalidParameterError(
+                f"scheduler={e.scheduler!r} runs the trials on a Dask cluster; it cannot be "
+                f"combined with executor={e.executor!r}. Leave executor at 'processes'.")
     if not isinstance(e.study_name, str) or not e.study_name.strip():
         raise InvalidParameterError(f"The 'study_name' parameter must be a non-empty string; "
                                     f"got {e.study_name!r}.")

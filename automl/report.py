@@ -31,8 +31,10 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
 
     Scores are in the metric's natural sign. ``reason`` says why a trial did not complete:
     ``error``, ``timeout``, ``memory``, ``crashed`` or ``interrupted`` (failed; the message
-    is in ``error``), ``pruned``, ``stopped`` (by the time budget) or ``skipped`` (not
-    run; the note says why).
+    is in ``error``), ``worker lost`` (its Dask worker left the cluster), ``pruned``,
+    ``stopped`` (by the time budget) or ``skipped`` (not run; the note says why).
+    ``worker`` says where the trial ran: ``host:pid`` of a local worker process, or the
+    address of a Dask worker.
     """
     rows = []
     for t in study.get_trials(deepcopy=False):
@@ -50,6 +52,7 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
             "fit_time": t.user_attrs.get("fit_time", np.nan),
             "state": STATE_NAMES.get(t.state, str(t.state)),
             "reason": _reason(t),
+            "worker": t.user_attrs.get("worker", ""),
             "error": t.user_attrs.get("error", ""),
             "note": t.user_attrs.get("skipped") or t.user_attrs.get("pruned") or "",
         }
@@ -57,7 +60,7 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
             row[f"fold{i}"] = folds[i] if i < len(folds) else np.nan
         rows.append(row)
     columns = ["trial", "algorithm", metric.name, "std", *[f"fold{i}" for i in range(n_splits)],
-               "fit_time", "state", "reason", "params", "error", "note"]
+               "fit_time", "state", "reason", "worker", "params", "error", "note"]
     frame = pd.DataFrame(rows, columns=columns)
     frame = frame.sort_values(metric.name, ascending=not metric.greater_is_better,
                               na_position="last", kind="stable")

@@ -160,3 +160,23 @@ class Raises(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         raise RuntimeError("this learner always fails")
+
+
+class Slow(ClassifierMixin, BaseEstimator):
+    """Takes ``seconds`` to fit, then predicts the class prior: a trial that is surely
+    running when a test acts on it (e.g. kills its worker)."""
+
+    def __init__(self, seconds: float = 1.0):
+        self.seconds = seconds
+
+    def fit(self, X, y):
+        time.sleep(self.seconds)
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.prior_ = counts / counts.sum()
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.prior_, (len(X), 1))
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

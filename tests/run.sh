@@ -84,7 +84,7 @@ fi
 
 # -- the project, with its test extras ------------------------------------------------------
 "$PYTHON" -m venv .venv
-.venv/bin/pip install -q '.[test,postgres]'
+.venv/bin/pip install -q '.[test,postgres,dask]'
 
 # -- a PostgreSQL server for this run -------------------------------------------------------
 PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/automl-postgres.XXXXXX")

@@ -40,6 +40,10 @@ def test_installed_package_ships_and_finds_the_space_files(tmp_path):
     assert int(count) == len(shipped)
     assert Path(worker).resolve().is_relative_to(target.resolve())
     assert int(complete) == 2
+    # the optional extras the error messages name are declared in the installed metadata
+    metadata = next(target.glob("automl-*.dist-info")).joinpath("METADATA").read_text()
+    for extra in ("dask", "postgres"):
+        assert f"Provides-Extra: {extra}" in metadata
 
 
 def test_public_names_are_sorted_and_importable():

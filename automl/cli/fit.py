@@ -79,6 +79,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="where trials run: 'processes' (worker processes with hard "
                              "limits, the default) or 'inprocess' (this process, one at a "
                              "time, no limits; for debugging)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the trials on the workers of this Dask scheduler "
+                             "(tcp://HOST:8786; needs automl[dask]); trials at once = the "
+                             "workers' threads, and --jobs only sets the outer searches of "
+                             "--outer-cv run at once")
     parser.add_argument("--spaces", nargs="*", default=[], metavar="FILE",
                         help="your own search space files (TOML) to add")
     parser.add_argument("--storage", metavar="URL",
@@ -112,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
         cv=parse_cv(args.cv), strategy=args.strategy, outer_cv=args.outer_cv,
         n_jobs=args.jobs, spaces=args.spaces, storage=storage, study_name=args.study,
         resume=args.resume,
-        random_state=args.seed, executor=args.executor, trial_time_limit=args.trial_time_limit,
+        random_state=args.seed, executor=args.executor, scheduler=args.scheduler,
+        trial_time_limit=args.trial_time_limit,
         memory_limit=args.memory_limit,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
     )

@@ -14,9 +14,15 @@ from automl.execution.processes import ProcessExecutor, warm_up
 EXECUTORS = ("processes", "inprocess")
 
 
-def make_executor(name: str, n_workers: int, memory_limit: float | None) -> Executor:
-    """``"processes"``: ``n_workers`` worker processes with hard limits (the default);
-    ``"inprocess"``: the calling thread, one task at a time, no hard limits (debugging)."""
+def make_executor(name: str, n_workers: int, memory_limit: float | None,
+                  scheduler: str | None = None) -> Executor:
+    """``"processes"``: ``n_workers`` worker processes with hard limits (the default), or
+    the workers of the Dask ``scheduler`` when one is given; ``"inprocess"``: the calling
+    thread, one task at a time, no hard limits (debugging)."""
+    if scheduler is not None:
+        from automl.execution.dask_executor import DaskExecutor  # imports Dask: only here
+
+        return DaskExecutor(scheduler, memory_limit)
     if name == "processes":
         return ProcessExecutor(n_workers, memory_limit)
     if name == "inprocess":

@@ -26,8 +26,9 @@ from typing import Any, Protocol
 
 # Why a task failed. "error": it raised; "timeout": it ran past its time limit; "memory":
 # its worker went over the memory limit; "crashed": its worker died (a segfault, an
-# abort, a kill from outside); "stopped": the driver cancelled it (the budget ran out).
-FAILURE_REASONS = ("error", "timeout", "memory", "crashed", "stopped")
+# abort, a kill from outside); "stopped": the driver cancelled it (the budget ran out);
+# "worker lost": the cluster machine or process running it left the cluster (Dask).
+FAILURE_REASONS = ("error", "timeout", "memory", "crashed", "stopped", "worker lost")
 
 
 class Task(Protocol):
@@ -53,11 +54,13 @@ class TaskFailure:
 
 @dataclass(frozen=True)
 class Finished:
-    """A task that ended: its return value or a :class:`TaskFailure`, and its wall time."""
+    """A task that ended: its return value or a :class:`TaskFailure`, its wall time, and
+    where it ran (``host:pid`` of a worker process, or a Dask worker's address)."""
 
     task: Any
     result: Any
     seconds: float
+    worker: str = ""
 
     @property
     def failure(self) -> TaskFailure | None:

@@ -14,8 +14,11 @@ memory limit, is killed with its child processes and a fresh worker takes its pl
 - The search's context (data, folds, candidates) is written once per search to a temporary
   file with joblib; each worker loads it once, numeric arrays memory-mapped (the workers
   share those pages). A task then costs the pickling of a few hundred bytes each way.
-- Scripts that start a search need the usual ``if __name__ == "__main__":`` guard, as
-  for any multiprocessing code (notebooks and the ``automl`` command do not).
+- Workers never re-run the user's main script (see :mod:`automl.execution.worker`), so a
+  script that starts a search needs no ``if __name__ == "__main__":`` guard.
+- Where multiprocessing may not start children (a Dask worker is a daemonic process),
+  ``launcher="subprocess"`` starts workers as plain subprocesses instead
+  (:mod:`automl.execution.child`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -54,6 +58,13 @@ class _Running:
     started: float
 
 
+@dataclass
+class _Pending:
+    task: Any
+    context_key: str
+    context_path: str
+
+
 class ProcessExecutor(Executor):
     """Up to ``n_workers`` tasks at once, each in a worker process with hard limits.
 
@@ -64,27 +75,34 @@ class ProcessExecutor(Executor):
     memory_limit : float or None
         MB of resident memory per worker, its child processes included; None: 75% of the
         machine's memory shared by the workers.
+    launcher : {"multiprocessing", "subprocess"}, default="multiprocessing"
+        How workers are started: from the fork server (or spawn), or as plain
+        subprocesses (:mod:`automl.execution.child`) where this process may not start
+        multiprocessing children, e.g. inside a Dask worker.
     """
 
     hard_limits = True
 
-    def __init__(self, n_workers: int = 1, memory_limit: float | None = None) -> None:
+    def __init__(self, n_workers: int = 1, memory_limit: float | None = None,
+                 launcher: str = "multiprocessing") -> None:
         self.n_workers = max(1, int(n_workers))
         self.memory_limit = (default_memory_limit(self.n_workers) if memory_limit is None
                              else float(memory_limit))
-        self._mp = _context()
+        self.launcher = launcher
+        self._mp = _context() if launcher == "multiprocessing" else None
         self._idle: list[_Worker] = []
         self._started: list[_Worker] = []  # filled by starter threads
         self._start_errors: list[str] = []
         self._starting = 0
         self._closed = False
         self._lock = threading.Lock()
-        self._pending: list[Any] = []
+        self._pending: list[_Pending] = []
         self._busy: dict[int, _Running] = {}
         self._done: list[Finished] = []
         self._context_key = ""
         self._context_path = ""
         self._folder: str | None = None
+        self._host = socket.gethostname()
 
     @property
     def capacity(self) -> int:
@@ -92,15 +110,24 @@ class ProcessExecutor(Executor):
 
     # -- the interface -----------------------------------------------------------------
     def start(self, context: Any) -> None:
+        """Write the context for the workers (once per key); later tasks run on it."""
         if self._folder is None:
             self._folder = tempfile.mkdtemp(prefix="automl-search-")
-        self._context_key = context.key
-        self._context_path = os.path.join(self._folder, f"{context.key}.joblib")
-        joblib.dump(context, self._context_path)
+        path = os.path.join(self._folder, f"{context.key}.joblib")
+        if not os.path.exists(path):
+            joblib.dump(context, path)
+        self._context_key, self._context_path = context.key, path
         self._dispatch()  # starts the workers while the driver prepares the first trials
 
+    def forget(self, key: str) -> None:
+        """Delete a context's file (workers that loaded it keep it until their next search)."""
+        if self._folder is not None:
+            path = os.path.join(self._folder, f"{key}.joblib")
+            if os.path.exists(path):
+                os.remove(path)
+
     def submit(self, task: Any) -> None:
-        self._pending.append(task)
+        self._pending.append(_Pending(task, self._context_key, self._context_path))
         self._dispatch()
 
     def wait(self, timeout: float) -> list[Finished]:
@@ -115,18 +142,19 @@ class ProcessExecutor(Executor):
                 return finished
 
     def cancel(self, number: int, message: str) -> None:
-        for task in list(self._pending):
-            if task.number == number:
-                self._pending.remove(task)
-                self._done.append(Finished(task, TaskFailure("stopped", message), 0.0))
+        for pending in list(self._pending):
+            if pending.task.number == number:
+                self._pending.remove(pending)
+                self._done.append(Finished(pending.task, TaskFailure("stopped", message), 0.0))
         running = self._busy.pop(number, None)
         if running is not None:
             self._kill(running.worker)
             self._done.append(Finished(running.task, TaskFailure("stopped", message),
-                                       time.monotonic() - running.started))
+                                       time.monotonic() - running.started,
+                                       self._label(running.worker)))
 
     def running(self) -> list[Any]:
-        return [*self._pending, *(r.task for r in self._busy.values())]
+        return [*(p.task for p in self._pending), *(r.task for r in self._busy.values())]
 
     def close(self) -> None:
         for running in self._busy.values():
@@ -160,22 +188,23 @@ class ProcessExecutor(Executor):
             if not worker.process.is_alive():
                 worker.connection.close()
                 continue
-            task = self._pending.pop(0)
+            pending = self._pending.pop(0)
             try:
-                worker.connection.send((self._context_key, self._context_path, task))
+                worker.connection.send(
+                    (pending.context_key, pending.context_path, pending.task))
             except OSError:  # it died while idle: try the next one
-                self._pending.insert(0, task)
+                self._pending.insert(0, pending)
                 self._kill(worker)
                 continue
-            self._busy[task.number] = _Running(worker, task, time.monotonic())
+            self._busy[pending.task.number] = _Running(worker, pending.task, time.monotonic())
         with self._lock:
             alive = len(self._idle) + len(self._busy) + self._starting
             wanted = min(self.n_workers, alive + len(self._pending)) - alive
             if self._start_errors and not self._starting and not self._idle and not self._busy:
                 # no worker could start: fail the tasks rather than wait for ever
                 error = self._start_errors[-1]
-                for task in self._pending:
-                    self._done.append(Finished(task, TaskFailure(
+                for pending in self._pending:
+                    self._done.append(Finished(pending.task, TaskFailure(
                         "crashed", f"no worker process could start: {error}"), 0.0))
                 self._pending.clear()
                 self._start_errors.clear()
@@ -187,12 +216,7 @@ class ProcessExecutor(Executor):
 
     def _start_worker(self) -> None:
         try:
-            ours, theirs = self._mp.Pipe(duplex=True)
-            from automl.execution.worker import WORKER_NAME, main
-            process = self._mp.Process(target=main, args=(theirs,), name=WORKER_NAME)
-            process.start()
-            theirs.close()
-            worker = _Worker(process, ours)
+            worker = self._launch()
             with self._lock:
                 closed = self._closed
                 if not closed:
@@ -206,6 +230,20 @@ class ProcessExecutor(Executor):
             with self._lock:
                 self._starting -= 1
 
+    def _launch(self) -> _Worker:
+        if self._mp is None:
+            # imported here: ``python -m automl.execution.child`` must find it not yet loaded
+            from automl.execution.child import start_child
+
+            process, connection = start_child()
+            return _Worker(process, connection)
+        ours, theirs = self._mp.Pipe(duplex=True)
+        from automl.execution.worker import WORKER_NAME, main
+        process = self._mp.Process(target=main, args=(theirs,), name=WORKER_NAME)
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
     def _take_started(self) -> list[_Worker]:
         with self._lock:
             started, self._started = self._started, []
@@ -216,8 +254,9 @@ class ProcessExecutor(Executor):
         if not self._busy:
             time.sleep(timeout)
             return []
-        handles = [h for r in self._busy.values()
-                   for h in (r.worker.connection, r.worker.process.sentinel)]
+        # dict.fromkeys: a subprocess worker's sentinel is its connection, listed once
+        handles = list(dict.fromkeys(h for r in self._busy.values()
+                                     for h in (r.worker.connection, r.worker.process.sentinel)))
         ready = set(wait_for(handles, timeout))
         finished = []
         for number, running in list(self._busy.items()):
@@ -231,8 +270,11 @@ class ProcessExecutor(Executor):
                 self._idle.append(worker)
             else:
                 self._kill(worker)
-            finished.append(Finished(running.task, result, seconds))
+            finished.append(Finished(running.task, result, seconds, self._label(worker)))
         return finished
+
+    def _label(self, worker: _Worker) -> str:
+        return f"{self._host}:{worker.process.pid}"
 
     def _receive(self, worker: _Worker) -> tuple[Any, bool]:
         """The task's result (or failure), and whether the worker can take another task."""
@@ -264,7 +306,8 @@ class ProcessExecutor(Executor):
             if failure is not None:
                 del self._busy[number]
                 self._kill(running.worker)
-                finished.append(Finished(running.task, failure, seconds))
+                finished.append(Finished(running.task, failure, seconds,
+                                         self._label(running.worker)))
         return finished
 
     @staticmethod

@@ -333,6 +333,8 @@ class Search:
     def _tell(self, asked: _Asked, finished: Finished) -> None:
         trial, algorithm = asked.trial, asked.algorithm
         result = finished.result
+        if finished.worker:
+            trial.set_user_attr("worker", finished.worker)
         if isinstance(result, TaskFailure):
             if result.reason == "stopped":
                 trial.set_user_attr("pruned", f"stopped: {result.message}")
@@ -384,8 +386,9 @@ class Search:
         if failure.reason == "timeout":
             # it says how slow the algorithm is: skip it when it can no longer fit
             self.clock.record_kill(algorithm, seconds)
-        self._failures_in_a_row[algorithm] = self._failures_in_a_row.get(algorithm, 0) + 1
-        if (self._failures_in_a_row[algorithm] >= MAX_FAILURES_IN_A_ROW
+        if failure.reason != "worker lost":  # a machine that went says nothing of the learner
+            self._failures_in_a_row[algorithm] = self._failures_in_a_row.get(algorithm, 0) + 1
+        if (self._failures_in_a_row.get(algorithm, 0) >= MAX_FAILURES_IN_A_ROW
                 and algorithm not in self._dropped):
             self._dropped.add(algorithm)
             logger.warning("Algorithm %r dropped from the rest of the search: %d failed trials "
