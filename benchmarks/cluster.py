@@ -106,13 +106,13 @@ def ask_time(sizes: list[int], asks: int = 20, seed: int = 0) -> pd.DataFrame:
                                   sampler=optuna.samplers.RandomSampler(seed=seed))
     rows = []
     for n in sorted(sizes):
-        while len(history.trials) < n:  # random configurations with a made-up score
+        while len(history.get_trials(deepcopy=False)) < n:  # random ones, made-up scores
             trial = history.ask()
             sample_config(trial, candidates)
             history.tell(trial, float(rng.uniform(0.6, 0.9)))
         study = optuna.create_study(direction="maximize",
                                     sampler=make_sampler("bayesian", seed, len(candidates)))
-        study.add_trials(history.trials)
+        study.add_trials(history.get_trials(deepcopy=False))
         seconds = []
         for _ in range(asks):
             started = time.perf_counter()

@@ -234,8 +234,9 @@ class DaskExecutor(Executor):
                                    "while the trial ran"),
                     time.monotonic() - running.started, running.worker))
         if not workers and self._workers:
-            logger.warning("The Dask cluster at %s has no workers left; the search ends "
-                           "with the best model so far unless workers join.", self.address)
+            logger.warning("The Dask cluster at %s has no workers left; trials wait for one "
+                           "up to their time limit, and with none running the search ends "
+                           "with the best model so far.", self.address)
         self._workers = workers
 
     def _lose(self, why: str) -> None:
