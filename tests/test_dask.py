@@ -67,26 +67,31 @@ def test_a_seeded_run_gives_the_same_trials_as_local_processes_with_as_many_slot
     assert on_cluster.best_params_ == local.best_params_
 
 
-def test_a_hanging_trial_is_cut_at_its_limit_and_its_slot_comes_back(cluster, tmp_path,
-                                                                     breast_cancer):
+def test_hanging_and_memory_hungry_trials_are_cut_on_the_workers(cluster, tmp_path,
+                                                                 breast_cancer):
     X, y = breast_cancer
-    hang = tmp_path / "sleeper.toml"
-    hang.write_text('schema_version = 1\nestimator.classification = "conftest:SleepsForever"\n'
-                    'cost = 0.01\n')
+    spaces = []
+    for name, cls in (("sleeper", "SleepsForever"), ("hog", "EatsMemory")):
+        spaces.append(tmp_path / f"{name}.toml")
+        spaces[-1].write_text(f'schema_version = 1\nestimator.classification = "conftest:{cls}"\n'
+                              'cost = 0.01\n')
     started = time.monotonic()
     with pytest.warns(automl.TrialFailedWarning):
         model = AutoMLClassifier(
-            n_trials=8, time_budget=None, trial_time_limit=3, cv=3, spaces=[hang],
-            algorithms=["sleeper", "logistic_regression"],
-            configurations=[{"algorithm": "sleeper"}], scheduler=cluster.scheduler_address,
-            random_state=0).fit(X, y)
+            n_trials=8, time_budget=None, trial_time_limit=3, memory_limit=450, cv=3,
+            spaces=spaces, algorithms=["sleeper", "hog", "logistic_regression"],
+            configurations=[{"algorithm": "sleeper"}, {"algorithm": "hog"}],
+            scheduler=cluster.scheduler_address, random_state=0).fit(X, y)
     board = model.leaderboard_
-    hung = board[board["algorithm"] == "sleeper"]
-    assert len(hung) >= 1 and (hung["reason"] == "timeout").all()
-    assert "time limit of 3 s" in hung["error"].iloc[0]
+    for name, reason, message in (("sleeper", "timeout", "time limit of 3 s"),
+                                  ("hog", "memory", "over the memory limit of 450 MB")):
+        rows = board[board["algorithm"] == name]
+        assert len(rows) >= 1 and (rows["reason"] == reason).all(), rows
+        assert message in rows["error"].iloc[0]
     assert model.best_algorithm_ == "logistic_regression"
+    # the slots came back: all 8 trials ran, most of them after the two faults
     assert len(board) == 8 and (board["state"] == "complete").sum() >= 4
-    assert time.monotonic() - started < 60  # a hung trial never holds the search
+    assert time.monotonic() - started < 60
 
 
 def test_a_worker_killed_mid_trial_is_worker_lost_and_the_search_goes_on(tmp_path,
