@@ -24,8 +24,6 @@ import datetime as dt
 import os
 import sys
 import time
-import warnings
-from pathlib import Path
 
 import numpy as np
 import optuna
@@ -34,15 +32,8 @@ import pandas as pd
 import automl
 from benchmarks.data import load_manifest, read_table
 from benchmarks.overhead import per_trial, tiny_data
-from benchmarks.summarize import to_markdown
-
-
-def _fit(X, y, **settings):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        started = time.monotonic()
-        model = automl.fit(X, y, **settings)
-        return model, time.monotonic() - started
+from benchmarks.parallel import timed_fit
+from benchmarks.summarize import publish, to_markdown
 
 
 def _variants(address: str) -> dict[str, dict]:
@@ -54,11 +45,11 @@ def _variants(address: str) -> dict[str, dict]:
 def throughput(X, y, address: str, budget: float, repeats: int) -> pd.DataFrame:
     variants = _variants(address)
     for settings in variants.values():  # start what each variant starts once per session
-        _fit(X, y, time_budget=5, random_state=99, **settings)
+        timed_fit(X, y, time_budget=5, random_state=99, **settings)
     rows = []
     for repeat in range(repeats):
         for name, settings in variants.items():
-            model, wall = _fit(X, y, time_budget=budget, random_state=repeat, **settings)
+            model, wall = timed_fit(X, y, time_budget=budget, random_state=repeat, **settings)
             finished = sum(t.state.is_finished() for t in model.study_.trials)
             rows.append({"where": name, "repeat": repeat, "trials": finished,
                          "trials/min": 60 * finished / model.search_time_,
@@ -77,12 +68,12 @@ def dispatch(n_trials: int, repeats: int) -> pd.DataFrame:
                       dashboard_address=None) as cluster:
         variants = {"local worker": {}, "Dask worker": dict(scheduler=cluster.scheduler_address)}
         for settings in variants.values():  # workers and trial processes started
-            _fit(X, y, time_budget=None, n_trials=3, cv=3, algorithms=["gaussian_nb"],
+            timed_fit(X, y, time_budget=None, n_trials=3, cv=3, algorithms=["gaussian_nb"],
                  **settings)
         rows = []
         for repeat in range(repeats):
             for name, settings in variants.items():
-                model, wall = _fit(X, y, time_budget=None, n_trials=n_trials, cv=3,
+                model, wall = timed_fit(X, y, time_budget=None, n_trials=n_trials, cv=3,
                                    random_state=repeat, algorithms=["gaussian_nb"], **settings)
                 trials = per_trial(model.study_, model.study_.trials[0].datetime_start)
                 steady = trials.iloc[1:]
@@ -171,11 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                  "20 asks per size):", to_markdown(asks.set_index("finished trials"),
                                                    "finished trials")]
         raw.append(asks.assign(part="ask"))
-    print("\n\n".join(text))
-    if args.out:
-        out = Path(args.out)
-        out.write_text("\n\n".join(text) + "\n")
-        pd.concat(raw).to_csv(out.with_suffix(".csv"), index=False)
+    publish(text, raw, args.out)
     return 0
 
 

@@ -29,7 +29,6 @@ import os
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import optuna
@@ -38,10 +37,11 @@ import pandas as pd
 import automl
 from benchmarks.data import load_manifest, read_table
 from benchmarks.overhead import per_trial, tiny_data
-from benchmarks.summarize import to_markdown
+from benchmarks.summarize import publish, to_markdown
 
 
-def _fit(X, y, **settings):
+def timed_fit(X, y, **settings):
+    """``automl.fit`` with warnings silenced: (model, wall seconds)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         started = time.monotonic()
@@ -62,7 +62,7 @@ def throughput(X, y, budget: float, n_trials: int, repeats: int) -> pd.DataFrame
     for repeat in range(repeats):
         for mode, settings in modes.items():
             for n_jobs in (1, 2):
-                model, wall = _fit(X, y, n_jobs=n_jobs, random_state=repeat, **settings)
+                model, wall = timed_fit(X, y, n_jobs=n_jobs, random_state=repeat, **settings)
                 finished = sum(t.state.is_finished() for t in model.study_.trials)
                 rows.append({"mode": mode, "n_jobs": n_jobs, "repeat": repeat,
                              "trials": finished, "search s": model.search_time_,
@@ -103,7 +103,7 @@ def constant_liar(X, y, n_trials: int, seeds: int) -> pd.DataFrame:
             if not liar:  # the only change: the sampler the search creates
                 loop.make_sampler = lambda strategy, s, n: _without_constant_liar(s, n)
             try:
-                model, _ = _fit(X, y, n_jobs=2, time_budget=None, n_trials=n_trials,
+                model, _ = timed_fit(X, y, n_jobs=2, time_budget=None, n_trials=n_trials,
                                 random_state=seed)
             finally:
                 loop.make_sampler = engine_sampler
@@ -121,7 +121,7 @@ def dispatch(n_trials: int, repeats: int) -> pd.DataFrame:
     rows = []
     for repeat in range(repeats):
         for executor in ("inprocess", "processes"):
-            model, wall = _fit(X, y, executor=executor, time_budget=None, n_trials=n_trials,
+            model, wall = timed_fit(X, y, executor=executor, time_budget=None, n_trials=n_trials,
                                cv=3, random_state=repeat, algorithms=["gaussian_nb"])
             trials = per_trial(model.study_, model.study_.trials[0].datetime_start)
             steady = trials.iloc[1:]  # the first includes starting the worker
@@ -180,11 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         text += [f"Dispatch (150 rows x 5 features, gaussian_nb, 3-fold CV, 30 trials; medians "
                  f"of {args.repeats} repeats):", to_markdown(table, "executor")]
         raw.append(cost.assign(part="dispatch"))
-    print("\n\n".join(text))
-    if args.out:
-        out = Path(args.out)
-        out.write_text("\n\n".join(text) + "\n")
-        pd.concat(raw).to_csv(out.with_suffix(".csv"), index=False)
+    publish(text, raw, args.out)
     return 0
 
 

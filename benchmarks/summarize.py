@@ -158,6 +158,15 @@ def to_markdown(table: pd.DataFrame, index_name: str) -> str:
     return "\n".join(lines)
 
 
+def publish(sections: list[str], raw: list[pd.DataFrame], out: str | None) -> None:
+    """Print the sections; with ``out``, write them there and the raw rows next to it (CSV)."""
+    print("\n\n".join(sections))
+    if out:
+        path = Path(out)
+        path.write_text("\n\n".join(sections) + "\n")
+        pd.concat(raw).to_csv(path.with_suffix(".csv"), index=False)
+
+
 def report(frame: pd.DataFrame) -> str:
     unavailable = frame[frame["status"] == "unavailable"]
     systems = list(dict.fromkeys(frame.loc[frame["status"] != "unavailable", "system"]))

@@ -92,7 +92,22 @@ def mixed():
     return make_mixed_frame()
 
 
-class RowRecorder(ClassifierMixin, BaseEstimator):
+class PriorClassifier(ClassifierMixin, BaseEstimator):
+    """Predicts the class prior of its training labels (the base of the test learners)."""
+
+    def fit(self, X, y):
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.prior_ = counts / counts.sum()
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.prior_, (len(X), 1))
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class RowRecorder(PriorClassifier):
     """A classifier that logs the row ids (column 0) of every fit to the file ``log``.
 
     For leakage tests: fits run in worker processes, so the record goes through a file,
@@ -107,15 +122,7 @@ class RowRecorder(ClassifierMixin, BaseEstimator):
         rows = sorted(np.asarray(X)[:, 0].astype(int).tolist())
         with open(self.log, "a") as handle:
             handle.write(json.dumps(rows) + "\n")
-        self.classes_, counts = np.unique(y, return_counts=True)
-        self.prior_ = counts / counts.sum()
-        return self
-
-    def predict_proba(self, X):
-        return np.tile(self.prior_, (len(X), 1))
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return super().fit(X, y)
 
     @staticmethod
     def read(log) -> list[frozenset]:
@@ -162,7 +169,7 @@ class Raises(ClassifierMixin, BaseEstimator):
         raise RuntimeError("this learner always fails")
 
 
-class Slow(ClassifierMixin, BaseEstimator):
+class Slow(PriorClassifier):
     """Takes ``seconds`` to fit, then predicts the class prior: a trial that is surely
     running when a test acts on it (e.g. kills its worker)."""
 
@@ -171,12 +178,4 @@ class Slow(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         time.sleep(self.seconds)
-        self.classes_, counts = np.unique(y, return_counts=True)
-        self.prior_ = counts / counts.sum()
-        return self
-
-    def predict_proba(self, X):
-        return np.tile(self.prior_, (len(X), 1))
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return super().fit(X, y)
