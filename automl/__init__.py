@@ -21,8 +21,8 @@ from automl.exceptions import (
     UnknownNameError,
 )
 from automl.persistence import load_model, save_model
+from automl.version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "AllTrialsFailedError",

@@ -34,7 +34,7 @@ from automl.execution import make_executor, warm_up
 from automl.nested import nested_cross_validation, split_budget
 from automl.parameters import check_settings, effective_jobs, trial_time_limit
 from automl.registry import load_registry, select_candidates
-from automl.report import cv_results, leaderboard
+from automl.results import cv_results, leaderboard
 from automl.search import Search, SearchProgress, SearchSettings, refit_best
 from automl.storage import StudyStore, data_fingerprint
 from automl.space.suggest import from_optuna_params

@@ -16,7 +16,7 @@ import joblib
 from sklearn.datasets import load_breast_cancer
 
 import automl
-from automl.report import summary
+from automl.results import summary
 
 
 def main(argv: list[str] | None = None) -> int:

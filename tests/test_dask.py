@@ -217,7 +217,9 @@ def test_without_dask_the_error_says_what_to_install(monkeypatch, breast_cancer)
 
 
 def test_workers_on_another_version_of_automl_are_refused(cluster, monkeypatch, breast_cancer):
-    monkeypatch.setattr(automl, "__version__", "0.0.0-driver")
+    import automl.version
+
+    monkeypatch.setattr(automl.version, "__version__", "0.0.0-driver")
     X, y = breast_cancer
     with pytest.raises(ClusterError, match="another version of automl"):
         AutoMLClassifier(n_trials=2, time_budget=None,

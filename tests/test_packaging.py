@@ -56,3 +56,22 @@ def test_list_algorithms_reports_installed_libraries():
     table = automl.list_algorithms()
     assert {"algorithm", "tasks", "requires", "installed"} <= set(table.columns)
     assert table.set_index("algorithm").loc["lightgbm", "installed"]
+
+
+def test_the_layers_of_the_style_guide_hold():
+    """The import-linter contract in pyproject.toml: each layer imports only from below."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
+                               "sys.exit(lint_imports(no_cache=True))"],
+        cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "1 kept, 0 broken" in out.stdout
+
+
+def test_no_module_imports_itself_through_others():
+    import grimp
+
+    graph = grimp.build_graph("automl")
+    cycles = [(a, b) for a in graph.modules for b in graph.find_modules_directly_imported_by(a)
+              if a != b and graph.chain_exists(importer=b, imported=a)]
+    assert cycles == []

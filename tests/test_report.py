@@ -18,8 +18,8 @@ from automl.cli import main
 from automl.evaluation import resolve_metric
 from automl.exceptions import DataValidationError, InvalidParameterError
 from automl.report import Report, write_report
-from automl.report_sources import _fit_splits
-from automl.report_stats import compare_to_best, corrected_paired_ttest
+from automl.report.content import _fit_splits
+from automl.report.stats import compare_to_best, corrected_paired_ttest
 
 EVIL = "<script>alert(1)</script>"
 

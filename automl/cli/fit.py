@@ -17,7 +17,8 @@ from automl.cli.progress import ProgressLine
 from automl.cli.tables import read_table
 from automl.execution import EXECUTORS
 from automl.persistence import save_model
-from automl.report import summary, write_report
+from automl.report import write_report
+from automl.results import summary
 from automl.search import STRATEGIES
 
 logger = logging.getLogger("automl.cli")

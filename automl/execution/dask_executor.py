@@ -196,21 +196,21 @@ class DaskExecutor(Executor):
 
     def _check_workers_have_automl(self) -> None:
         """Every worker must import the same automl: a trial's code runs there."""
-        import automl
         from automl.execution.dask_worker import automl_version
+        from automl.version import __version__
 
         try:
             versions = self._client.run(automl_version)
         except Exception as exc:
             raise ClusterError(
                 f"The Dask workers of {self.address!r} cannot run automl's trials ({exc}). "
-                f"Install automl {automl.__version__} on every worker: {INSTALL_LINE}"
+                f"Install automl {__version__} on every worker: {INSTALL_LINE}"
             ) from None
-        wrong = {w: v for w, v in versions.items() if v != automl.__version__}
+        wrong = {w: v for w, v in versions.items() if v != __version__}
         if wrong:
             raise ClusterError(
                 f"Dask workers run another version of automl than this driver "
-                f"({automl.__version__}): {wrong}. Install the same version on every worker.")
+                f"({__version__}): {wrong}. Install the same version on every worker.")
 
     def _refresh(self) -> None:
         """Read the cluster's workers; fail the trials of workers that left."""

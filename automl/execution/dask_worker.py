@@ -92,9 +92,9 @@ def forget_search(context_key: str) -> None:
 
 def automl_version() -> str:
     """The version of automl this worker imports (the driver checks it matches its own)."""
-    import automl
+    from automl.version import __version__
 
-    return automl.__version__
+    return __version__
 
 
 def _host_executor(n_threads: int) -> ProcessExecutor:

@@ -1,6 +1,6 @@
 """Report contents from a fitted estimator or a baseline: one JSON-ready dict for both.
 
-The dict holds everything :mod:`automl.report_render` needs, so ``automl report RUN_DIR``
+The dict holds everything :mod:`automl.report.markdown` and :mod:`automl.report.html` need, so ``automl report RUN_DIR``
 renders again from ``report.json`` alone. Its keys (``schema_version`` 1):
 
 - ``kind`` ("fit" or "baseline"), ``task``, ``metric``, ``greater_is_better``, ``cv``,
@@ -11,7 +11,7 @@ renders again from ``report.json`` alone. Its keys (``schema_version`` 1):
   configuration for a baseline): ``mean``, ``std``, ``folds`` (scores on the shared
   folds), ``fit_time``, ``predict_ms_per_1000``, ``size_bytes``, ``state``, ``error``,
   ``params``, ``other_metrics`` and its row of ``comparison``;
-- ``comparison``: the paired test against the best (:mod:`automl.report_stats`) and
+- ``comparison``: the paired test against the best (:mod:`automl.report.stats`) and
   ``not_worse``, the models not significantly worse than the best;
 - ``nested``: ``NestedResult.to_dict()`` when the fit ran nested CV, else null;
 - ``search``: for a fit, ``history`` (every trial: value, seconds since the start),
@@ -43,13 +43,13 @@ from automl.builder import build_pipeline, make_candidate
 from automl.data import validate_data
 from automl.evaluation import Split, make_splits, take_rows
 from automl.registry import load_registry
-from automl.report_data import (
+from automl.report.data_summary import (
     classification_diagnostics,
     data_summary,
     jsonable,
     regression_diagnostics,
 )
-from automl.report_stats import compare_to_best
+from automl.report.stats import compare_to_best
 from automl.space.suggest import ALGORITHM_KEY, from_optuna_params
 
 SCHEMA_VERSION = 1
@@ -144,7 +144,7 @@ def from_estimator(model: Any, X: Any, y: Any, *, measure: bool = True,
 
 def _assemble(*, kind, task, metric, greater_is_better, models, best, n_splits, ratio, data,
               cv, nested, search, diagnostics, timing) -> dict[str, Any]:
-    from automl import __version__
+    from automl.version import __version__
 
     complete = {m["algorithm"]: m["folds"] for m in models
                 if m["state"] == "complete" and len(m["folds"]) == n_splits}

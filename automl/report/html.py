@@ -1,6 +1,6 @@
 """The HTML page of a report: inline CSS, inline SVG figures, no script, no external asset.
 
-Every data-derived string is escaped with :func:`automl.report_render.e`; the SVG figures
+Every data-derived string is escaped with :func:`automl.report.text.e`; the SVG figures
 are matplotlib's output, whose text is escaped by its SVG writer.
 """
 
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.report_render import (
+from automl.report.plots import render_figures
+from automl.report.text import (
     FIGURE_CAPTIONS,
     LEADERBOARD_HEADER,
     other_metric_rows,
@@ -223,3 +224,7 @@ def _method(r: dict[str, Any]) -> str:
     return ("<section id=\"method\"><h2>Method</h2><ul class=\"notes\">"
             + "".join(f"<li>{e(n)}</li>" for n in method_notes(r)) + "</ul></section>")
 
+
+def to_html(r: dict[str, Any]) -> str:
+    """The report as one HTML file with every asset inline (no network, no script)."""
+    return page(r, render_figures(r))
