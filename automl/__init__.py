@@ -21,8 +21,7 @@ from automl.exceptions import (
     UnknownNameError,
 )
 from automl.persistence import load_model, save_model
-from automl.version import __version__
-
+from automl.version import __version__ as __version__
 
 __all__ = [
     "AllTrialsFailedError",

@@ -64,11 +64,11 @@ def fit(
     started = time.monotonic()  # the time budget counts from here
     if settings.get("executor", "processes") == "processes" and not settings.get("scheduler"):
         warm_up()
-    frame, y_arr, profile = validate_data(X, y, target=target, task=task,
-                                          column_kinds=column_kinds)
+    frame, y_arr, profile = validate_data(X, y, target=target, task=task, column_kinds=column_kinds)
     if profile.task == "regression":
         estimator: AutoMLClassifier | AutoMLRegressor = AutoMLRegressor(
-            column_kinds=column_kinds, **settings)
+            column_kinds=column_kinds, **settings
+        )
     else:
         estimator = AutoMLClassifier(task=task, column_kinds=column_kinds, **settings)
     return estimator._fit_validated(frame, y_arr, profile, groups, started=started)

@@ -49,8 +49,8 @@ class BaselineResult:
     leaderboard : DataFrame
         One row per model, best first: ``algorithm``, the search metric's mean and ``std``
         over the folds, the mean and ``<metric>_std`` of every other reported metric,
-        ``fit_time`` (seconds per fold fit, median over the folds), ``predict_ms_per_1000`` (milliseconds to
-        predict a batch of 1,000 rows on one thread, median over the folds),
+        ``fit_time`` (seconds per fold fit, median over the folds), ``predict_ms_per_1000``
+        (milliseconds to predict a batch of 1,000 rows on one thread, median over the folds),
         ``size_bytes`` (the pickled pipeline fitted on the first fold), ``state``
         ("complete", "failed" or "skipped"), ``error`` and ``note`` (warnings, or why
         an algorithm was skipped).
@@ -95,9 +95,11 @@ class BaselineResult:
     def summary(self) -> str:
         """One line: the best model, its score next to the dummy's, and the time taken."""
         std = float(self.leaderboard.iloc[0]["std"])
-        return (f"Baseline ({self.n_splits}-fold CV, {self.metric}): best {self.best_algorithm} "
-                f"{self.best_score:.4f} ± {std:.4f}, dummy model {self.dummy_score:.4f}; "
-                f"{len(self.leaderboard)} models in {self.elapsed:.1f}s.")
+        return (
+            f"Baseline ({self.n_splits}-fold CV, {self.metric}): best {self.best_algorithm} "
+            f"{self.best_score:.4f} ± {std:.4f}, dummy model {self.dummy_score:.4f}; "
+            f"{len(self.leaderboard)} models in {self.elapsed:.1f}s."
+        )
 
 
 def baseline(
@@ -161,38 +163,47 @@ def baseline(
     ['ridge', 'dummy']
     """
     started = time.monotonic()
-    if time_budget is not None and not (isinstance(time_budget, (int, float))
-                                        and time_budget > 0):
-        raise InvalidParameterError(f"The 'time_budget' parameter of baseline must be a "
-                                    f"positive number of seconds or None; got {time_budget!r}.")
-    frame, y_arr, profile = validate_data(X, y, target=target, task=task,
-                                          column_kinds=column_kinds)
+    if time_budget is not None and not (isinstance(time_budget, (int, float)) and time_budget > 0):
+        raise InvalidParameterError(
+            f"The 'time_budget' parameter of baseline must be a "
+            f"positive number of seconds or None; got {time_budget!r}."
+        )
+    frame, y_arr, profile = validate_data(X, y, target=target, task=task, column_kinds=column_kinds)
     scorer = resolve_metric(metric, profile.task)
-    metrics = {name: scorer if name == scorer.name else resolve_metric(name, profile.task)
-               for name in dict.fromkeys((scorer.name, *REPORTED_METRICS[profile.task]))}
+    metrics = {
+        name: scorer if name == scorer.name else resolve_metric(name, profile.task)
+        for name in dict.fromkeys((scorer.name, *REPORTED_METRICS[profile.task]))
+    }
     seeds = search_seeds(random_state)
     cv_seed, estimator_seed = seeds.cv, seeds.estimator
     splits = make_splits(cv, profile.task, y_arr, groups, random_state=cv_seed)
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     registry = load_registry(spaces)
     specs = select_candidates(registry, profile.task, int(n_train), algorithms)
-    candidates = {s.name: make_candidate(s, profile.task)
-                  for s in sorted(specs, key=lambda s: s.cost)}
+    candidates = {
+        s.name: make_candidate(s, profile.task) for s in sorted(specs, key=lambda s: s.cost)
+    }
     data = frame.to_numpy() if profile.positional else frame
     classes = tuple(profile.classes)
 
     rows, fold_scores, configs, oof = [], {}, {}, {}
     models: list[tuple[str, dict[str, Any], Callable[[], Any]]] = [
-        (DUMMY, {}, lambda: _dummy(profile.task))]
+        (DUMMY, {}, lambda: _dummy(profile.task))
+    ]
     for name, candidate in candidates.items():
         config = candidate.opening_config()
         models.append((name, config, _builder(candidate, config, profile, estimator_seed)))
     for name, config, make in models:
         configs[name] = config
-        if (time_budget is not None and name != DUMMY
-                and time.monotonic() - started > time_budget):
-            rows.append({"algorithm": name, "state": "skipped", "error": "",
-                         "note": f"the time budget of {time_budget:g}s was used up"})
+        if time_budget is not None and name != DUMMY and time.monotonic() - started > time_budget:
+            rows.append(
+                {
+                    "algorithm": name,
+                    "state": "skipped",
+                    "error": "",
+                    "note": f"the time budget of {time_budget:g}s was used up",
+                }
+            )
             continue
         outcome = _evaluate(make, data, y_arr, splits, metrics, classes)
         fold_scores[name] = outcome.pop("folds")
@@ -200,23 +211,40 @@ def baseline(
         if predictions is not None:
             oof[name] = predictions
         rows.append({"algorithm": name, **outcome})
-        logger.info("Baseline %s: %s", name, outcome["error"] or
-                    f"{scorer.name} {outcome[scorer.name]:.4g} ({outcome['fit_time']:.2f}s/fold)")
+        logger.info(
+            "Baseline %s: %s",
+            name,
+            outcome["error"]
+            or f"{scorer.name} {outcome[scorer.name]:.4g} ({outcome['fit_time']:.2f}s/fold)",
+        )
     rows += _skipped_rows(registry, profile.task, algorithms, candidates)
     board = _leaderboard(rows, scorer, metrics)
     if not (board["state"] == "complete").any():
-        raise AllTrialsFailedError(f"Every baseline model failed; the first error: "
-                                   f"{board['error'].iloc[0]}")
+        raise AllTrialsFailedError(
+            f"Every baseline model failed; the first error: {board['error'].iloc[0]}"
+        )
     return BaselineResult(
-        task=profile.task, metric=scorer.name, greater_is_better=scorer.greater_is_better,
-        leaderboard=board, fold_scores=fold_scores, configs=configs, profile=profile,
-        n_splits=len(splits), n_train=n_train,
-        n_test=float(np.mean([len(te) for _, te in splits])), cv=_describe_cv(cv, profile.task),
-        random_state=random_state, elapsed=time.monotonic() - started, classes=classes, oof=oof)
+        task=profile.task,
+        metric=scorer.name,
+        greater_is_better=scorer.greater_is_better,
+        leaderboard=board,
+        fold_scores=fold_scores,
+        configs=configs,
+        profile=profile,
+        n_splits=len(splits),
+        n_train=n_train,
+        n_test=float(np.mean([len(te) for _, te in splits])),
+        cv=_describe_cv(cv, profile.task),
+        random_state=random_state,
+        elapsed=time.monotonic() - started,
+        classes=classes,
+        oof=oof,
+    )
 
 
-def predict_latency(model: Any, X: Any, rows: np.ndarray, classification: bool,
-                    batch: int = 1000, repeat: int = 1) -> float:
+def predict_latency(
+    model: Any, X: Any, rows: np.ndarray, classification: bool, batch: int = 1000, repeat: int = 1
+) -> float:
     """Milliseconds to predict one batch of 1,000 rows (the given rows, repeated if fewer).
 
     Timed on a full batch rather than scaled from a small test fold, where the fixed cost
@@ -236,17 +264,26 @@ def _dummy(task: str) -> Any:
     return DummyRegressor() if task == "regression" else DummyClassifier(strategy="prior")
 
 
-def _builder(candidate: Candidate, config: dict[str, Any], profile: DatasetProfile,
-             seed: int) -> Callable[[], Any]:
+def _builder(
+    candidate: Candidate, config: dict[str, Any], profile: DatasetProfile, seed: int
+) -> Callable[[], Any]:
     """A factory of fresh pipelines (a closure per algorithm, not per loop variable)."""
     return lambda: build_pipeline(candidate, config, profile, seed)
 
 
-def _evaluate(make: Callable[[], Any], X: Any, y: np.ndarray, splits: list[Split],
-              metrics: dict[str, Metric], classes: tuple[Any, ...]) -> dict[str, Any]:
+def _evaluate(
+    make: Callable[[], Any],
+    X: Any,
+    y: np.ndarray,
+    splits: list[Split],
+    metrics: dict[str, Metric],
+    classes: tuple[Any, ...],
+) -> dict[str, Any]:
     """Fit and score one model on every fold; an exception is recorded, not raised."""
     folds: dict[str, list[float]] = {name: [] for name in metrics}
-    fit_times, predict_ms, size, caught = [], [], np.nan, set()
+    fit_times: list[float] = []
+    predict_ms: list[float] = []
+    size, caught = np.nan, set[str]()
     oof = np.full((len(y), len(classes)) if classes else len(y), np.nan)
     try:
         for i, (train, test) in enumerate(splits):
@@ -268,15 +305,28 @@ def _evaluate(make: Callable[[], Any], X: Any, y: np.ndarray, splits: list[Split
             if i == 0:
                 size = len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
     except Exception as exc:  # a failing algorithm is data, not the end of the baseline
-        return {"folds": folds, "oof": None, "state": "failed", "fit_time": np.nan,
-                "predict_ms_per_1000": np.nan, "size_bytes": np.nan,
-                "error": f"{type(exc).__name__}: {exc}", "note": ""}
-    out: dict[str, Any] = {"folds": folds, "oof": oof, "state": "complete", "error": "",
-                           # medians: the first fit can pay one-time imports, and a busy
-                           # machine only ever adds time
-                           "fit_time": float(np.median(fit_times)),
-                           "predict_ms_per_1000": float(np.median(predict_ms)),
-                           "size_bytes": float(size), "note": "; ".join(sorted(caught))[:500]}
+        return {
+            "folds": folds,
+            "oof": None,
+            "state": "failed",
+            "fit_time": np.nan,
+            "predict_ms_per_1000": np.nan,
+            "size_bytes": np.nan,
+            "error": f"{type(exc).__name__}: {exc}",
+            "note": "",
+        }
+    out: dict[str, Any] = {
+        "folds": folds,
+        "oof": oof,
+        "state": "complete",
+        "error": "",
+        # medians: the first fit can pay one-time imports, and a busy
+        # machine only ever adds time
+        "fit_time": float(np.median(fit_times)),
+        "predict_ms_per_1000": float(np.median(predict_ms)),
+        "size_bytes": float(size),
+        "note": "; ".join(sorted(caught))[:500],
+    }
     for name, values in folds.items():
         out[name] = float(np.mean(values))
         out[f"{name}_std"] = float(np.std(values))
@@ -331,14 +381,18 @@ def _skipped_rows(registry, task, algorithms, candidates) -> list[dict[str, Any]
             continue
         if algorithms is not None and spec.name not in algorithms:
             continue
-        why = (f"needs {list(spec.requires)}, not installed" if not is_installed(spec)
-               else f"above its row limit ({spec.max_rows})")
+        why = (
+            f"needs {list(spec.requires)}, not installed"
+            if not is_installed(spec)
+            else f"above its row limit ({spec.max_rows})"
+        )
         rows.append({"algorithm": spec.name, "state": "skipped", "error": "", "note": why})
     return rows
 
 
-def _leaderboard(rows: list[dict[str, Any]], scorer: Metric,
-                 metrics: dict[str, Metric]) -> pd.DataFrame:
+def _leaderboard(
+    rows: list[dict[str, Any]], scorer: Metric, metrics: dict[str, Metric]
+) -> pd.DataFrame:
     columns = ["algorithm", scorer.name, "std"]
     for name in metrics:
         if name != scorer.name:
@@ -346,8 +400,9 @@ def _leaderboard(rows: list[dict[str, Any]], scorer: Metric,
     columns += ["fit_time", "predict_ms_per_1000", "size_bytes", "state", "error", "note"]
     frame = pd.DataFrame(rows).rename(columns={f"{scorer.name}_std": "std"})
     frame = frame.reindex(columns=columns)
-    frame = frame.sort_values(scorer.name, ascending=not scorer.greater_is_better,
-                              na_position="last", kind="stable")
+    frame = frame.sort_values(
+        scorer.name, ascending=not scorer.greater_is_better, na_position="last", kind="stable"
+    )
     return frame.reset_index(drop=True)
 
 

@@ -16,9 +16,9 @@ from sklearn.pipeline import Pipeline
 
 from automl.adapters import BuildContext, load_adapter
 from automl.data import DatasetProfile
+from automl.exceptions import InvalidParameterError, did_you_mean
 from automl.preprocessing import build_preprocessor, categorical_positions, preprocessing_params
 from automl.space.schema import AlgorithmSpec, ParamSpec, task_family
-from automl.exceptions import InvalidParameterError, did_you_mean
 from automl.space.suggest import ALGORITHM_KEY, is_active, opening_config, suggest_config
 
 

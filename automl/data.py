@@ -260,8 +260,11 @@ def _infer_task(y: np.ndarray, task: str | None) -> str:
         return "binary" if n_unique <= 2 else "multiclass"
     values = y.astype(float)
     if np.all(np.mod(values, 1) == 0) and n_unique <= MAX_CLASSES_FROM_INTEGERS:
-        logger.info("Target holds %d distinct integers: treated as multiclass "
-                    "(pass task='regression' to override).", n_unique)
+        logger.info(
+            "Target holds %d distinct integers: treated as multiclass "
+            "(pass task='regression' to override).",
+            n_unique,
+        )
         return "multiclass"
     return "regression"
 
@@ -275,7 +278,8 @@ def _check_target(y: np.ndarray, task: str) -> tuple[Any, ...]:
         values = y.astype(float)
         if np.isinf(values).any():
             raise DataValidationError(
-                "The target holds infinite values; replace or drop those rows.")
+                "The target holds infinite values; replace or drop those rows."
+            )
         if np.ptp(values) == 0:
             raise DataValidationError(f"The target is constant ({values[0]}); nothing to predict.")
         return ()

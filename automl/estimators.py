@@ -36,8 +36,8 @@ from automl.parameters import check_settings, effective_jobs, trial_time_limit
 from automl.registry import load_registry, select_candidates
 from automl.results import cv_results, leaderboard
 from automl.search import Search, SearchProgress, SearchSettings, refit_best
-from automl.storage import StudyStore, data_fingerprint
 from automl.space.suggest import from_optuna_params
+from automl.storage import StudyStore, data_fingerprint
 
 logger = logging.getLogger("automl")
 
@@ -122,14 +122,21 @@ class _AutoMLBase(BaseEstimator):
         if self.executor == "processes" and self.scheduler is None:
             warm_up()
         frame, y_arr, profile = validate_data(
-            X, y, target=target, task=self._task_argument(), column_kinds=self.column_kinds)
+            X, y, target=target, task=self._task_argument(), column_kinds=self.column_kinds
+        )
         return self._fit_validated(frame, y_arr, profile, groups, started=started)
 
     def _task_argument(self) -> str | None:
         return "regression"
 
-    def _fit_validated(self, frame: pd.DataFrame, y: np.ndarray, profile: DatasetProfile,
-                       groups: Any = None, started: float | None = None):
+    def _fit_validated(
+        self,
+        frame: pd.DataFrame,
+        y: np.ndarray,
+        profile: DatasetProfile,
+        groups: Any = None,
+        started: float | None = None,
+    ):
         started = time.monotonic() if started is None else started
         check_settings(self)
         seeds = search_seeds(self.random_state)
@@ -137,16 +144,26 @@ class _AutoMLBase(BaseEstimator):
         deadline = None if self.time_budget is None else started + self.time_budget
         with driver_settings():
             if self.outer_cv is not None:
-                budget = split_budget(self.time_budget, _n_splits(self.outer_cv),
-                                      effective_jobs(self.n_jobs, self.executor))
-                self.nested_cv_ = nested_cross_validation(self, frame, y, profile, groups,
-                                                          metric, seeds.outer, budget)
+                budget = split_budget(
+                    self.time_budget,
+                    _n_splits(self.outer_cv),
+                    effective_jobs(self.n_jobs, self.executor),
+                )
+                self.nested_cv_ = nested_cross_validation(
+                    self, frame, y, profile, groups, metric, seeds.outer, budget
+                )
             elif hasattr(self, "nested_cv_"):  # from an earlier fit with outer_cv
                 del self.nested_cv_
             self._search(frame, y, profile, groups, metric, deadline, seeds, self._store())
         self.fit_time_ = time.monotonic() - started
-        logger.debug("Best: %s with %s %.4g (%d trials, %.1fs).", self.best_algorithm_,
-                     metric.name, self.best_score_, self.n_trials_, self.fit_time_)
+        logger.debug(
+            "Best: %s with %s %.4g (%d trials, %.1fs).",
+            self.best_algorithm_,
+            metric.name,
+            self.best_score_,
+            self.n_trials_,
+            self.fit_time_,
+        )
         return self
 
     def _store(self) -> StudyStore | None:
@@ -157,12 +174,19 @@ class _AutoMLBase(BaseEstimator):
     def _fingerprint(self, frame, y, profile, metric) -> dict[str, Any]:
         """What must match for a stored search to be resumed (budgets may change)."""
         return {
-            "data": data_fingerprint(frame, y), "task": profile.task, "metric": metric.name,
-            "cv": repr(self.cv), "strategy": self.strategy, "random_state": self.random_state,
+            "data": data_fingerprint(frame, y),
+            "task": profile.task,
+            "metric": metric.name,
+            "cv": repr(self.cv),
+            "strategy": self.strategy,
+            "random_state": self.random_state,
             "algorithms": None if self.algorithms is None else list(self.algorithms),
-            "configurations": repr(self.configurations), "prune": self.prune,
-            "column_kinds": {**{c: "numeric" for c in profile.numeric},
-                             **{c: "categorical" for c in profile.categorical}},
+            "configurations": repr(self.configurations),
+            "prune": self.prune,
+            "column_kinds": {
+                **{c: "numeric" for c in profile.numeric},
+                **{c: "categorical" for c in profile.categorical},
+            },
         }
 
     def _search(self, frame, y, profile, groups, metric, deadline, seeds, store) -> None:
@@ -175,20 +199,26 @@ class _AutoMLBase(BaseEstimator):
         X = frame.to_numpy() if profile.positional else frame
         budget = None if deadline is None else deadline - time.monotonic()
         settings = SearchSettings(
-            metric=metric, strategy=self.strategy, n_trials=self.n_trials,
+            metric=metric,
+            strategy=self.strategy,
+            n_trials=self.n_trials,
             deadline=None if deadline is None else deadline - FINISH_MARGIN,
             time_budget=self.time_budget,
             trial_time_limit=trial_time_limit(self.trial_time_limit, budget),
             configurations=self._user_configurations(candidates),
-            sampler_seed=seeds.sampler, estimator_seed=seeds.estimator, prune=self.prune,
-            store=store, callbacks=tuple(self.callbacks or ()),
+            sampler_seed=seeds.sampler,
+            estimator_seed=seeds.estimator,
+            prune=self.prune,
+            store=store,
+            callbacks=tuple(self.callbacks or ()),
             fingerprint={} if store is None else self._fingerprint(frame, y, profile, metric),
             stop=getattr(self, "_stop_event", None),
         )
         n_workers = effective_jobs(self.n_jobs, self.executor)
-        with (make_executor(self.executor, n_workers, self.memory_limit, self.scheduler)
-              as executor,
-              Search(candidates, profile, X, y, splits, settings) as search):
+        with (
+            make_executor(self.executor, n_workers, self.memory_limit, self.scheduler) as executor,
+            Search(candidates, profile, X, y, splits, settings) as search,
+        ):
             outcome = search.run(executor)
             if not outcome.interrupted and not _any_complete(outcome.study):
                 search.run_fallback()  # nothing finished in time: the cheapest default
@@ -199,11 +229,17 @@ class _AutoMLBase(BaseEstimator):
                 first = outcome.first_failure
                 raise AllTrialsFailedError(
                     f"Every trial of the search failed; the first: {first}. Every failure "
-                    "is in the study's trials (user attribute 'error').") from TrialError(
-                    f"{first}\n{first.traceback if first else ''}")
-            final = refit_best(outcome.study, search.candidates, executor,
-                               settings.deadline, outcome.clock.expected_refit(margin=False),
-                               settings.trial_time_limit, outcome.best_fold_model)
+                    "is in the study's trials (user attribute 'error')."
+                ) from TrialError(f"{first}\n{first.traceback if first else ''}")
+            final = refit_best(
+                outcome.study,
+                search.candidates,
+                executor,
+                settings.deadline,
+                outcome.clock.expected_refit(margin=False),
+                settings.trial_time_limit,
+                outcome.best_fold_model,
+            )
         self._set_results(outcome, final, search.candidates, profile, metric, splits, X, y)
 
     def _set_results(self, outcome, final, candidates, profile, metric, splits, X, y) -> None:
@@ -246,7 +282,8 @@ class _AutoMLBase(BaseEstimator):
                 raise InvalidParameterError(
                     f"configurations[{i}] must name an 'algorithm' among the candidates "
                     f"{sorted(candidates)}; got {algorithm!r}."
-                    f"{did_you_mean(str(algorithm), candidates)}")
+                    f"{did_you_mean(str(algorithm), candidates)}"
+                )
             out.append((algorithm, complete_config(candidates[algorithm], given)))
         return out
 
@@ -389,40 +426,70 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
 
     score = _AutoMLBase.score  # the search metric, not the mixin's accuracy
 
-    def __init__(self, *, time_budget: float | None = 60.0, n_trials: int | None = None,
-                 metric: str | Any = None, cv: int | float | str | Any = "auto",
-                 strategy: str = "bayesian",
-                 algorithms: Sequence[str] | None = None, spaces: Sequence[str] = (),
-                 configurations: Sequence[Mapping[str, Any]] | None = None,
-                 column_kinds: Mapping[str, str] | None = None, prune: bool = True,
-                 outer_cv: int | float | Any = None, n_jobs: int = 1,
-                 executor: str = "processes", scheduler: str | None = None,
-                 trial_time_limit: float | None = None, memory_limit: float | None = None,
-                 callbacks: Sequence[Callable[[SearchProgress], Any]] | None = None,
-                 storage: str | None = None, study_name: str = "automl",
-                 resume: bool = False, random_state: int | None = None,
-                 task: str | None = None) -> None:
-        super().__init__(time_budget=time_budget, n_trials=n_trials, metric=metric, cv=cv,
-                         strategy=strategy, algorithms=algorithms, spaces=spaces,
-                         configurations=configurations, column_kinds=column_kinds, prune=prune,
-                         outer_cv=outer_cv, n_jobs=n_jobs, executor=executor,
-                         scheduler=scheduler, trial_time_limit=trial_time_limit,
-                         memory_limit=memory_limit,
-                         callbacks=callbacks, storage=storage, study_name=study_name,
-                         resume=resume,
-                         random_state=random_state)
+    def __init__(
+        self,
+        *,
+        time_budget: float | None = 60.0,
+        n_trials: int | None = None,
+        metric: str | Any = None,
+        cv: int | float | str | Any = "auto",
+        strategy: str = "bayesian",
+        algorithms: Sequence[str] | None = None,
+        spaces: Sequence[str] = (),
+        configurations: Sequence[Mapping[str, Any]] | None = None,
+        column_kinds: Mapping[str, str] | None = None,
+        prune: bool = True,
+        outer_cv: int | float | Any = None,
+        n_jobs: int = 1,
+        executor: str = "processes",
+        scheduler: str | None = None,
+        trial_time_limit: float | None = None,
+        memory_limit: float | None = None,
+        callbacks: Sequence[Callable[[SearchProgress], Any]] | None = None,
+        storage: str | None = None,
+        study_name: str = "automl",
+        resume: bool = False,
+        random_state: int | None = None,
+        task: str | None = None,
+    ) -> None:
+        super().__init__(
+            time_budget=time_budget,
+            n_trials=n_trials,
+            metric=metric,
+            cv=cv,
+            strategy=strategy,
+            algorithms=algorithms,
+            spaces=spaces,
+            configurations=configurations,
+            column_kinds=column_kinds,
+            prune=prune,
+            outer_cv=outer_cv,
+            n_jobs=n_jobs,
+            executor=executor,
+            scheduler=scheduler,
+            trial_time_limit=trial_time_limit,
+            memory_limit=memory_limit,
+            callbacks=callbacks,
+            storage=storage,
+            study_name=study_name,
+            resume=resume,
+            random_state=random_state,
+        )
         self.task = task
 
     def _task_argument(self) -> str | None:
         if self.task not in (None, "binary", "multiclass"):
-            raise InvalidParameterError(f"The 'task' parameter of AutoMLClassifier must be "
-                                        f"'binary', 'multiclass' or None; got {self.task!r}.")
+            raise InvalidParameterError(
+                f"The 'task' parameter of AutoMLClassifier must be "
+                f"'binary', 'multiclass' or None; got {self.task!r}."
+            )
         return self.task
 
     def _fit_validated(self, frame, y, profile, groups=None, started=None):
         if profile.task == "regression":
-            raise InvalidParameterError("AutoMLClassifier got a regression task; use "
-                                        "AutoMLRegressor.")
+            raise InvalidParameterError(
+                "AutoMLClassifier got a regression task; use AutoMLRegressor."
+            )
         return super()._fit_validated(frame, y, profile, groups, started)
 
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import joblib
 import numpy as np
@@ -57,7 +57,7 @@ class Metric:
     greater_is_better: bool
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> Literal["maximize", "minimize"]:
         return "maximize" if self.greater_is_better else "minimize"
 
     def score(self, estimator: Any, X: Any, y: Any) -> float:
@@ -85,8 +85,11 @@ def resolve_metric(metric: str | Callable[..., float] | None, task: str) -> Metr
         # scikit-learn scorers return "greater is better" values by contract. The scorer
         # travels to the worker processes by value (cloudpickle, through joblib), so one
         # defined in the user's script works there without running the script again.
-        return Metric(getattr(metric, "__name__", repr(metric)),
-                      joblib.wrap_non_picklable_objects(metric), True)
+        return Metric(
+            getattr(metric, "__name__", repr(metric)),
+            joblib.wrap_non_picklable_objects(metric),
+            True,
+        )
     if not isinstance(metric, str) or metric not in _METRICS:
         raise UnknownNameError(
             f"Unknown metric {metric!r}.{did_you_mean(str(metric), metric_names(task))} "
@@ -125,25 +128,33 @@ def make_splits(
                 f"groups has {len(groups)} entries but the data has {n} rows."
             )
     if isinstance(cv, bool) or cv is None or isinstance(cv, str):
-        raise InvalidParameterError(f"The 'cv' parameter must be an int >= 2, a float in (0, 1), "
-                                    f"'auto' or a scikit-learn splitter; got {cv!r}.")
+        raise InvalidParameterError(
+            f"The 'cv' parameter must be an int >= 2, a float in (0, 1), "
+            f"'auto' or a scikit-learn splitter; got {cv!r}."
+        )
     if isinstance(cv, (int, np.integer)):
         if cv < 2:
-            raise InvalidParameterError(f"The 'cv' parameter must be >= 2 folds; got {cv}. "
-                                        "For a single holdout pass a fraction such as 0.2.")
+            raise InvalidParameterError(
+                f"The 'cv' parameter must be >= 2 folds; got {cv}. "
+                "For a single holdout pass a fraction such as 0.2."
+            )
         if classification:
             _check_class_counts(y, int(cv))
         if groups is not None:
-            splitter = (StratifiedGroupKFold(cv, shuffle=True, random_state=random_state)
-                        if classification else GroupKFold(cv))
+            splitter = (
+                StratifiedGroupKFold(cv, shuffle=True, random_state=random_state)
+                if classification
+                else GroupKFold(cv)
+            )
         elif classification:
             splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
         else:
             splitter = KFold(cv, shuffle=True, random_state=random_state)
     elif isinstance(cv, float):
         if not 0 < cv < 1:
-            raise InvalidParameterError(f"A float 'cv' is the holdout fraction and must be in "
-                                        f"(0, 1); got {cv}.")
+            raise InvalidParameterError(
+                f"A float 'cv' is the holdout fraction and must be in (0, 1); got {cv}."
+            )
         if groups is not None:
             splitter = GroupShuffleSplit(1, test_size=cv, random_state=random_state)
         elif classification:
@@ -154,10 +165,13 @@ def make_splits(
     elif hasattr(cv, "split"):
         splitter = cv
     else:
-        raise InvalidParameterError(f"The 'cv' parameter must be an int >= 2, a float in (0, 1), "
-                                    f"'auto' or a scikit-learn splitter; got {cv!r}.")
-    splits = [(np.asarray(tr), np.asarray(te))
-              for tr, te in splitter.split(X_placeholder, y, groups)]
+        raise InvalidParameterError(
+            f"The 'cv' parameter must be an int >= 2, a float in (0, 1), "
+            f"'auto' or a scikit-learn splitter; got {cv!r}."
+        )
+    splits = [
+        (np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X_placeholder, y, groups)
+    ]
     if not splits:
         raise InvalidParameterError(f"The splitter {cv!r} produced no folds.")
     return splits

@@ -16,18 +16,16 @@ few folds it is wide, which is the honest answer.
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 from sklearn.base import clone
 
 from automl.evaluation import Metric, Split, int_seed, make_splits, resolve_metric, take_rows
@@ -105,10 +103,12 @@ class NestedResult:
 
     def summary(self) -> str:
         low, high = self.ci
-        return (f"Nested CV ({len(self.folds)} outer folds), {self.metric}: outer estimate "
-                f"{self.mean:.4f} ± {self.std:.4f} (95% CI {low:.4f} to {high:.4f}); inner best "
-                f"{self.inner_mean:.4f}; optimism {self.optimism:+.4f}. Algorithms chosen: "
-                + ", ".join(f"{a} {n}/{len(self.folds)}" for a, n in self.selection.items()))
+        return (
+            f"Nested CV ({len(self.folds)} outer folds), {self.metric}: outer estimate "
+            f"{self.mean:.4f} ± {self.std:.4f} (95% CI {low:.4f} to {high:.4f}); inner best "
+            f"{self.inner_mean:.4f}; optimism {self.optimism:+.4f}. Algorithms chosen: "
+            + ", ".join(f"{a} {n}/{len(self.folds)}" for a, n in self.selection.items())
+        )
 
     def to_dict(self) -> dict[str, Any]:
         low, high = self.ci
@@ -135,13 +135,25 @@ def split_budget(time_budget: float | None, n_outer: int, n_jobs: int) -> dict[s
     """
     waves = -(-n_outer // max(1, n_jobs))
     per_search = None if time_budget is None else time_budget / (waves + 1)
-    return {"total": time_budget, "outer_folds": n_outer, "parallel_jobs": n_jobs,
-            "waves": waves, "per_outer_search": per_search, "final_search": per_search}
+    return {
+        "total": time_budget,
+        "outer_folds": n_outer,
+        "parallel_jobs": n_jobs,
+        "waves": waves,
+        "per_outer_search": per_search,
+        "final_search": per_search,
+    }
 
 
 def nested_cross_validation(
-    estimator: Any, frame: pd.DataFrame, y: np.ndarray, profile: Any, groups: Any,
-    metric: Metric, outer_seq: np.random.SeedSequence, budget: dict[str, Any],
+    estimator: Any,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    profile: Any,
+    groups: Any,
+    metric: Metric,
+    outer_seq: np.random.SeedSequence,
+    budget: dict[str, Any],
 ) -> NestedResult:
     """One independent search per outer fold; up to ``budget["parallel_jobs"]`` at once.
 
@@ -153,23 +165,32 @@ def nested_cross_validation(
     outer searches use ``n_jobs`` workers in all, and the outer results do not depend on
     ``n_jobs``.
     """
-    splits = make_splits(estimator.outer_cv, profile.task, y, groups,
-                         random_state=int_seed(outer_seq))
-    kinds = {**{c: "numeric" for c in profile.numeric},
-             **{c: "categorical" for c in profile.categorical}}
+    splits = make_splits(
+        estimator.outer_cv, profile.task, y, groups, random_state=int_seed(outer_seq)
+    )
+    kinds = {
+        **{c: "numeric" for c in profile.numeric},
+        **{c: "categorical" for c in profile.categorical},
+    }
     stop = threading.Event()  # Ctrl-C in the main thread ends every outer search
     inner = []
     for fold, seq in enumerate(outer_seq.spawn(len(splits))):
         fold_estimator = clone(estimator).set_params(
-            outer_cv=None, n_jobs=1, time_budget=budget["per_outer_search"],
-            random_state=int_seed(seq), column_kinds=kinds,
-            study_name=f"{estimator.study_name}-outer-{fold}")
+            outer_cv=None,
+            n_jobs=1,
+            time_budget=budget["per_outer_search"],
+            random_state=int_seed(seq),
+            column_kinds=kinds,
+            study_name=f"{estimator.study_name}-outer-{fold}",
+        )
         if "task" in fold_estimator.get_params():
             fold_estimator.set_params(task=profile.task)
         fold_estimator._stop_event = stop
         inner.append(fold_estimator)
-    jobs = [(est, frame, y, split, groups, i, profile.task, metric)
-            for i, (est, split) in enumerate(zip(inner, splits))]
+    jobs = [
+        (est, frame, y, split, groups, i, profile.task, metric)
+        for i, (est, split) in enumerate(zip(inner, splits))
+    ]
     with warnings.catch_warnings():
         # Dropped or skipped columns and algorithms are reported once, by the final search.
         # Set here, once, because warning filters are process-wide and not thread-safe.
@@ -186,15 +207,25 @@ def nested_cross_validation(
                     stop.set()
                     raise
     return NestedResult(
-        folds=pd.DataFrame(rows), metric=metric.name,
+        folds=pd.DataFrame(rows),
+        metric=metric.name,
         greater_is_better=metric.greater_is_better,
         n_train=float(np.mean([len(tr) for tr, _ in splits])),
-        n_test=float(np.mean([len(te) for _, te in splits])), budget=budget, splits=splits)
+        n_test=float(np.mean([len(te) for _, te in splits])),
+        budget=budget,
+        splits=splits,
+    )
 
 
 def run_outer_fold(
-    estimator: Any, frame: pd.DataFrame, y: np.ndarray, split: Split, groups: Any,
-    fold: int, task: str, metric: Metric,
+    estimator: Any,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    split: Split,
+    groups: Any,
+    fold: int,
+    task: str,
+    metric: Metric,
 ) -> dict[str, Any]:
     """Search on the outer-training rows only, then score the refit winner on the test rows."""
     train, test = split
@@ -208,11 +239,13 @@ def run_outer_fold(
     for name in names:
         m = metric if name == metric.name else resolve_metric(name, task)
         row[name] = m.score(estimator.best_pipeline_, X_test, y_test)
-    row.update({
-        "algorithm": estimator.best_algorithm_,
-        "params": {k: v for k, v in estimator.best_params_.items() if k != "algorithm"},
-        "inner_best": estimator.best_score_,
-        "trials": estimator.n_trials_,
-        "seconds": elapsed,
-    })
+    row.update(
+        {
+            "algorithm": estimator.best_algorithm_,
+            "params": {k: v for k, v in estimator.best_params_.items() if k != "algorithm"},
+            "inner_best": estimator.best_score_,
+            "trials": estimator.n_trials_,
+            "seconds": elapsed,
+        }
+    )
     return row

@@ -30,51 +30,70 @@ def check_settings(estimator: Any) -> None:
     e = estimator
     _check_choice("strategy", e.strategy, STRATEGIES)
     if e.time_budget is not None and not _positive(e.time_budget):
-        raise InvalidParameterError(f"The 'time_budget' parameter must be a positive number "
-                                    f"of seconds or None; got {e.time_budget!r}.")
+        raise InvalidParameterError(
+            f"The 'time_budget' parameter must be a positive number "
+            f"of seconds or None; got {e.time_budget!r}."
+        )
     if e.n_trials is not None and not (
-            isinstance(e.n_trials, (int, np.integer)) and e.n_trials > 0):
-        raise InvalidParameterError(f"The 'n_trials' parameter must be a positive int or "
-                                    f"None; got {e.n_trials!r}.")
+        isinstance(e.n_trials, (int, np.integer)) and e.n_trials > 0
+    ):
+        raise InvalidParameterError(
+            f"The 'n_trials' parameter must be a positive int or None; got {e.n_trials!r}."
+        )
     if e.time_budget is None and e.n_trials is None and e.strategy != "manual":
-        raise InvalidParameterError("Give a time_budget (seconds) or n_trials, or both: "
-                                    "without either the search would never end.")
+        raise InvalidParameterError(
+            "Give a time_budget (seconds) or n_trials, or both: "
+            "without either the search would never end."
+        )
     if not isinstance(e.n_jobs, (int, np.integer)) or e.n_jobs == 0 or e.n_jobs < -1:
-        raise InvalidParameterError(f"The 'n_jobs' parameter must be a positive int or -1 "
-                                    f"(all cores); got {e.n_jobs!r}.")
+        raise InvalidParameterError(
+            f"The 'n_jobs' parameter must be a positive int or -1 (all cores); got {e.n_jobs!r}."
+        )
     if e.strategy == "manual" and not e.configurations:
-        raise InvalidParameterError("strategy='manual' evaluates only the given "
-                                    "configurations; pass configurations=[{...}].")
+        raise InvalidParameterError(
+            "strategy='manual' evaluates only the given "
+            "configurations; pass configurations=[{...}]."
+        )
     _check_choice("executor", e.executor, EXECUTORS)
     if e.scheduler is not None:
         if not isinstance(e.scheduler, str) or not e.scheduler.strip():
             raise InvalidParameterError(
                 "The 'scheduler' parameter must be a Dask scheduler's address string such as "
                 f"'tcp://HOST:8786' (for a Client, pass client.scheduler.address); got "
-                f"{e.scheduler!r}.")
+                f"{e.scheduler!r}."
+            )
         if e.executor != "processes":
             raise InvalidParameterError(
                 f"scheduler={e.scheduler!r} runs the trials on a Dask cluster; it cannot be "
-                f"combined with executor={e.executor!r}. Leave executor at 'processes'.")
+                f"combined with executor={e.executor!r}. Leave executor at 'processes'."
+            )
     if not isinstance(e.study_name, str) or not e.study_name.strip():
-        raise InvalidParameterError(f"The 'study_name' parameter must be a non-empty string; "
-                                    f"got {e.study_name!r}.")
+        raise InvalidParameterError(
+            f"The 'study_name' parameter must be a non-empty string; got {e.study_name!r}."
+        )
     if e.trial_time_limit is not None and not _positive(e.trial_time_limit):
-        raise InvalidParameterError(f"The 'trial_time_limit' parameter must be a positive "
-                                    f"number of seconds or None; got {e.trial_time_limit!r}.")
+        raise InvalidParameterError(
+            f"The 'trial_time_limit' parameter must be a positive "
+            f"number of seconds or None; got {e.trial_time_limit!r}."
+        )
     if e.memory_limit is not None and not _positive(e.memory_limit):
-        raise InvalidParameterError(f"The 'memory_limit' parameter must be a positive number "
-                                    f"of MB or None; got {e.memory_limit!r}.")
+        raise InvalidParameterError(
+            f"The 'memory_limit' parameter must be a positive number "
+            f"of MB or None; got {e.memory_limit!r}."
+        )
     if e.callbacks is not None and not all(callable(c) for c in e.callbacks):
-        raise InvalidParameterError(f"The 'callbacks' parameter must be a list of callables "
-                                    f"taking a SearchProgress; got {e.callbacks!r}.")
+        raise InvalidParameterError(
+            f"The 'callbacks' parameter must be a list of callables "
+            f"taking a SearchProgress; got {e.callbacks!r}."
+        )
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise InvalidParameterError(
             f"The '{name}' parameter must be one of {list(choices)}; got "
-            f"{value!r}.{did_you_mean(str(value), choices)}")
+            f"{value!r}.{did_you_mean(str(value), choices)}"
+        )
 
 
 def effective_jobs(n_jobs: int, executor: str) -> int:
@@ -96,5 +115,8 @@ def trial_time_limit(given: float | None, time_budget: float | None) -> float:
 
 
 def _positive(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, bool) and value > 0
+    return bool(
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+        and value > 0
+    )

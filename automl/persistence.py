@@ -16,14 +16,13 @@ naming the column; extra columns are ignored with a note.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import platform
 import warnings
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -96,8 +95,9 @@ class SavedModel:
             )
         extra = [c for c in frame.columns if c not in set(names)]
         if extra:
-            logger.info("Ignoring %d column(s) the model was not fitted on: %s", len(extra),
-                        extra[:10])
+            logger.info(
+                "Ignoring %d column(s) the model was not fitted on: %s", len(extra), extra[:10]
+            )
         out = frame.reindex(columns=names)
         for column in schema:
             if column["dropped"]:
@@ -110,8 +110,9 @@ class SavedModel:
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         if self.task == "regression":
-            raise InvalidParameterError("Probabilities exist only for classification models; "
-                                        "this model does regression.")
+            raise InvalidParameterError(
+                "Probabilities exist only for classification models; this model does regression."
+            )
         return self.pipeline.predict_proba(self.check_frame(frame))
 
 
@@ -123,7 +124,7 @@ def save_model(model: Any, frame: pd.DataFrame, path: str | Path) -> Path:
     profile = model.profile_
     meta = {
         "format_version": FORMAT_VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": {"python": platform.python_version(), **_versions()},
         "task": profile.task,
         "target": profile.target_name,
@@ -134,8 +135,11 @@ def save_model(model: Any, frame: pd.DataFrame, path: str | Path) -> Path:
         "best_params": {k: _plain(v) for k, v in model.best_params_.items()},
         "cv_score": model.best_score_,
         "cv_folds": model.n_splits_,
-        "nested_cv": (None if getattr(model, "nested_cv_", None) is None
-                      else {k: v for k, v in model.nested_cv_.to_dict().items() if k != "folds"}),
+        "nested_cv": (
+            None
+            if getattr(model, "nested_cv_", None) is None
+            else {k: v for k, v in model.nested_cv_.to_dict().items() if k != "folds"}
+        ),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -158,10 +162,13 @@ def load_model(path: str | Path, trusted: tuple[str, ...] = ()) -> SavedModel:
     except (zipfile.BadZipFile, KeyError) as exc:
         raise DataValidationError(
             f"{path}: not an automl model file ({exc}). Model files are written by "
-            "'automl fit' or automl.save_model.") from None
+            "'automl fit' or automl.save_model."
+        ) from None
     if meta.get("format_version") != FORMAT_VERSION:
-        raise DataValidationError(f"{path}: model format version {meta.get('format_version')!r}; "
-                                  f"this automl reads version {FORMAT_VERSION}.")
+        raise DataValidationError(
+            f"{path}: model format version {meta.get('format_version')!r}; "
+            f"this automl reads version {FORMAT_VERSION}."
+        )
     unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES) - set(trusted))
     if unknown:
         raise DataValidationError(
@@ -189,18 +196,28 @@ def _warn_on_version_mismatch(path: Path, saved: dict[str, str]) -> None:
     differ = {k: (v, now[k]) for k, v in saved.items() if k in now and now[k] != v}
     if differ:
         text = ", ".join(f"{k} {old} (now {new})" for k, (old, new) in differ.items())
-        warnings.warn(f"{path} was saved with {text}; predictions may differ or fail. Refit with "
-                      "the installed versions to be sure.", ModelVersionWarning, stacklevel=3)
+        warnings.warn(
+            f"{path} was saved with {text}; predictions may differ or fail. Refit with "
+            "the installed versions to be sure.",
+            ModelVersionWarning,
+            stacklevel=3,
+        )
 
 
 def _schema(frame: pd.DataFrame, profile: Any) -> list[dict[str, Any]]:
-    kinds = {**{c: "numeric" for c in profile.numeric},
-             **{c: "categorical" for c in profile.categorical}}
+    kinds = {
+        **{c: "numeric" for c in profile.numeric},
+        **{c: "categorical" for c in profile.categorical},
+    }
     schema = []
     for name in profile.columns:
         column = frame[name]
-        entry: dict[str, Any] = {"name": name, "kind": kinds.get(name), "dtype": str(column.dtype),
-                                 "dropped": name in profile.dropped}
+        entry: dict[str, Any] = {
+            "name": name,
+            "kind": kinds.get(name),
+            "dtype": str(column.dtype),
+            "dropped": name in profile.dropped,
+        }
         if kinds.get(name) == "categorical":
             values = pd.unique(column.dropna())
             entry["categories"] = sorted((_plain(v) for v in values[:MAX_CATEGORIES_KEPT]), key=str)
@@ -229,8 +246,11 @@ def _check_column(values: pd.Series, column: dict[str, Any]) -> pd.Series:
                 f"values such as {values[bad].iloc[0]!r}. Convert it or mark unknowns as missing."
             )
         return converted
-    if column.get("category_type") == "text" and pd.api.types.is_numeric_dtype(values) \
-            and values.notna().any():
+    if (
+        column.get("category_type") == "text"
+        and pd.api.types.is_numeric_dtype(values)
+        and values.notna().any()
+    ):
         raise DataValidationError(
             f"Column {name!r} held text categories at fit time (e.g. "
             f"{column['categories'][:3]}) but now holds numbers ({values.dtype}). Pass the same "

@@ -44,11 +44,17 @@ MAX_ONEHOT_CATEGORIES = 32
 MAX_NATIVE_CATEGORIES = 250
 
 _IMPUTER = ParamSpec(
-    name="numeric_imputer", type="categorical", choices=("mean", "median"), default="mean",
-    why="auto-sklearn's imputation choices; median resists outliers", target="preprocessing",
+    name="numeric_imputer",
+    type="categorical",
+    choices=("mean", "median"),
+    default="mean",
+    why="auto-sklearn's imputation choices; median resists outliers",
+    target="preprocessing",
 )
 _SCALER = ParamSpec(
-    name="scaler", type="categorical", choices=("standard", "robust", "quantile"),
+    name="scaler",
+    type="categorical",
+    choices=("standard", "robust", "quantile"),
     default="standard",
     why="auto-sklearn's rescaling choices (minmax omitted: standard covers it for these learners)",
     target="preprocessing",
@@ -78,33 +84,81 @@ def build_preprocessor(
     nums = profile.selector(profile.numeric)
     if kind == "scaled":
         if cats:
-            transformers.append(("categorical", OneHotEncoder(
-                handle_unknown="infrequent_if_exist", min_frequency=MIN_CATEGORY_COUNT,
-                max_categories=MAX_ONEHOT_CATEGORIES, sparse_output=False,
-            ), cats))
+            transformers.append(
+                (
+                    "categorical",
+                    OneHotEncoder(
+                        handle_unknown="infrequent_if_exist",
+                        min_frequency=MIN_CATEGORY_COUNT,
+                        max_categories=MAX_ONEHOT_CATEGORIES,
+                        sparse_output=False,
+                    ),
+                    cats,
+                )
+            )
         if nums:
-            transformers.append(("numeric", Pipeline([
-                ("impute", SimpleImputer(strategy=config.get("numeric_imputer", "mean"),
-                                         add_indicator=True, keep_empty_features=True)),
-                ("scale", _scaler(config.get("scaler", "standard"), profile, random_state)),
-            ]), nums))
+            transformers.append(
+                (
+                    "numeric",
+                    Pipeline(
+                        [
+                            (
+                                "impute",
+                                SimpleImputer(
+                                    strategy=config.get("numeric_imputer", "mean"),
+                                    add_indicator=True,
+                                    keep_empty_features=True,
+                                ),
+                            ),
+                            (
+                                "scale",
+                                _scaler(config.get("scaler", "standard"), profile, random_state),
+                            ),
+                        ]
+                    ),
+                    nums,
+                )
+            )
     elif kind == "ordinal":
         if cats:
-            transformers.append(("categorical", OrdinalEncoder(
-                handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2,
-                min_frequency=MIN_CATEGORY_COUNT,
-            ), cats))
+            transformers.append(
+                (
+                    "categorical",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=-1,
+                        encoded_missing_value=-2,
+                        min_frequency=MIN_CATEGORY_COUNT,
+                    ),
+                    cats,
+                )
+            )
         if nums:
-            transformers.append(("numeric", SimpleImputer(
-                strategy=config.get("numeric_imputer", "mean"), add_indicator=True,
-                keep_empty_features=True,
-            ), nums))
+            transformers.append(
+                (
+                    "numeric",
+                    SimpleImputer(
+                        strategy=config.get("numeric_imputer", "mean"),
+                        add_indicator=True,
+                        keep_empty_features=True,
+                    ),
+                    nums,
+                )
+            )
     elif kind == "native":
         if cats:
-            transformers.append(("categorical", OrdinalEncoder(
-                handle_unknown="use_encoded_value", unknown_value=np.nan,
-                encoded_missing_value=np.nan, max_categories=MAX_NATIVE_CATEGORIES,
-            ), cats))
+            transformers.append(
+                (
+                    "categorical",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=np.nan,
+                        encoded_missing_value=np.nan,
+                        max_categories=MAX_NATIVE_CATEGORIES,
+                    ),
+                    cats,
+                )
+            )
         if nums:
             transformers.append(("numeric", "passthrough", nums))
     else:
@@ -122,6 +176,7 @@ def _scaler(name: str, profile: DatasetProfile, random_state: int | None) -> Any
         return RobustScaler()
     if name == "quantile":
         n_quantiles = max(10, min(1000, profile.n_rows // 2))
-        return QuantileTransformer(output_distribution="normal", n_quantiles=n_quantiles,
-                                   random_state=random_state)
+        return QuantileTransformer(
+            output_distribution="normal", n_quantiles=n_quantiles, random_state=random_state
+        )
     return StandardScaler()

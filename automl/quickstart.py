@@ -23,33 +23,56 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m automl.quickstart",
         description="Search the best model for scikit-learn's breast cancer data set (569 "
-                    "tumours, 30 numeric features, malignant or benign), print the leaderboard "
-                    "and save the fitted pipeline.",
+        "tumours, 30 numeric features, malignant or benign), print the leaderboard "
+        "and save the fitted pipeline.",
     )
-    parser.add_argument("--time-budget", type=float, default=60.0,
-                        help="seconds for everything: the outer searches, the final search "
-                             "and its refit (default: 60)")
-    parser.add_argument("--outer-cv", type=int, default=5,
-                        help="outer folds of nested cross-validation, for an honest estimate "
-                             "of the score on new data; 0 to skip (default: 5)")
-    parser.add_argument("--out", type=Path, default=Path("automl-quickstart"),
-                        help="folder for model.joblib and leaderboard.csv")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=60.0,
+        help="seconds for everything: the outer searches, the final search "
+        "and its refit (default: 60)",
+    )
+    parser.add_argument(
+        "--outer-cv",
+        type=int,
+        default=5,
+        help="outer folds of nested cross-validation, for an honest estimate "
+        "of the score on new data; 0 to skip (default: 5)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("automl-quickstart"),
+        help="folder for model.joblib and leaderboard.csv",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
     data = load_breast_cancer(as_frame=True).frame
-    print(f"Searching for {args.time_budget:g}s on breast_cancer ({len(data)} rows)...",
-          file=sys.stderr)
-    result = automl.fit(data, target="target", time_budget=args.time_budget,
-                        outer_cv=args.outer_cv or None, random_state=args.seed)
+    print(
+        f"Searching for {args.time_budget:g}s on breast_cancer ({len(data)} rows)...",
+        file=sys.stderr,
+    )
+    result = automl.fit(
+        data,
+        target="target",
+        time_budget=args.time_budget,
+        outer_cv=args.outer_cv or None,
+        random_state=args.seed,
+    )
     board = result.leaderboard_
     complete = board[board["state"] == "complete"]
     # The best trial of each algorithm: the comparison a reader wants first.
     per_algorithm = complete.drop_duplicates("algorithm").assign(
-        trials=lambda t: t["algorithm"].map(board["algorithm"].value_counts()))
-    print(per_algorithm[["algorithm", result.metric_, "std", "fit_time", "trials", "trial"]]
-          .to_string(index=False))
+        trials=lambda t: t["algorithm"].map(board["algorithm"].value_counts())
+    )
+    print(
+        per_algorithm[
+            ["algorithm", result.metric_, "std", "fit_time", "trials", "trial"]
+        ].to_string(index=False)
+    )
     print()
     print(summary(result))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -42,8 +42,10 @@ def _builtin_specs() -> tuple[AlgorithmSpec, ...]:
     folder = builtin_space_dir()
     paths = sorted(folder.glob("*.toml"))
     if not paths:
-        raise SearchSpaceError(f"No search space files found in {folder}; the installation "
-                               "is incomplete. Reinstall automl.")
+        raise SearchSpaceError(
+            f"No search space files found in {folder}; the installation "
+            "is incomplete. Reinstall automl."
+        )
     return tuple(load_space(p) for p in paths)
 
 
@@ -110,8 +112,10 @@ def select_candidates(
     runnable = []
     for spec in chosen:
         if spec.max_rows is not None and n_rows > spec.max_rows:
-            message = (f"Skipping {spec.name!r}: {n_rows} training rows exceed its row limit "
-                       f"({spec.max_rows}), above which its cost grows too fast.")
+            message = (
+                f"Skipping {spec.name!r}: {n_rows} training rows exceed its row limit "
+                f"({spec.max_rows}), above which its cost grows too fast."
+            )
             logger.info(message)
             warnings.warn(message, SkippedAlgorithmWarning, stacklevel=3)
             continue

@@ -19,9 +19,13 @@ from optuna.trial import TrialState
 from automl.evaluation import Metric
 from automl.space.suggest import from_optuna_params
 
-STATE_NAMES = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned",
-               TrialState.FAIL: "failed", TrialState.RUNNING: "running",
-               TrialState.WAITING: "waiting"}
+STATE_NAMES = {
+    TrialState.COMPLETE: "complete",
+    TrialState.PRUNED: "pruned",
+    TrialState.FAIL: "failed",
+    TrialState.RUNNING: "running",
+    TrialState.WAITING: "waiting",
+}
 
 
 def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFrame:
@@ -57,11 +61,24 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
         for i in range(n_splits):
             row[f"fold{i}"] = folds[i] if i < len(folds) else np.nan
         rows.append(row)
-    columns = ["trial", "algorithm", metric.name, "std", *[f"fold{i}" for i in range(n_splits)],
-               "fit_time", "state", "reason", "worker", "params", "error", "note"]
+    columns = [
+        "trial",
+        "algorithm",
+        metric.name,
+        "std",
+        *[f"fold{i}" for i in range(n_splits)],
+        "fit_time",
+        "state",
+        "reason",
+        "worker",
+        "params",
+        "error",
+        "note",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
-    frame = frame.sort_values(metric.name, ascending=not metric.greater_is_better,
-                              na_position="last", kind="stable")
+    frame = frame.sort_values(
+        metric.name, ascending=not metric.greater_is_better, na_position="last", kind="stable"
+    )
     return frame.reset_index(drop=True)
 
 
@@ -82,8 +99,8 @@ def cv_results(study: optuna.Study, metric: Metric, n_splits: int) -> dict[str, 
     Trials that did not complete have NaN scores and the worst rank.
     """
     trials = [t for t in study.get_trials(deepcopy=False) if "algorithm" in t.params]
-    plain = [dict(zip(("algorithm", "p"), from_optuna_params(t.params))) for t in trials]
-    params = [{"algorithm": p["algorithm"], **p["p"]} for p in plain]
+    plain = [from_optuna_params(t.params) for t in trials]
+    params = [{"algorithm": algorithm, **values} for algorithm, values in plain]
     n = len(trials)
     results: dict[str, Any] = {"params": params}
     names = sorted({k for p in params for k in p})
@@ -108,9 +125,11 @@ def cv_results(study: optuna.Study, metric: Metric, n_splits: int) -> dict[str, 
     ranks[np.argsort(-order, kind="stable")] = np.arange(1, n + 1)
     results["rank_test_score"] = ranks
     results["mean_fit_time"] = np.array(
-        [t.user_attrs.get("fit_time", np.nan) / n_splits for t in trials])
+        [t.user_attrs.get("fit_time", np.nan) / n_splits for t in trials]
+    )
     results["mean_score_time"] = np.array(
-        [t.user_attrs.get("score_time", np.nan) / n_splits for t in trials])
+        [t.user_attrs.get("score_time", np.nan) / n_splits for t in trials]
+    )
     results["state"] = np.array([STATE_NAMES.get(t.state, str(t.state)) for t in trials])
     return results
 
@@ -122,9 +141,11 @@ def summary(model: Any) -> str:
     the optimism of the inner score is in plain sight.
     """
     metric = model.metric_
-    lines = [f"Best: {model.best_algorithm_}, inner {model.n_splits_}-fold CV {metric} "
-             f"{model.best_score_:.4f} (dummy model {model.dummy_score_:.4f}); "
-             f"{model.n_trials_} trials, {model.fit_time_:.1f}s."]
+    lines = [
+        f"Best: {model.best_algorithm_}, inner {model.n_splits_}-fold CV {metric} "
+        f"{model.best_score_:.4f} (dummy model {model.dummy_score_:.4f}); "
+        f"{model.n_trials_} trials, {model.fit_time_:.1f}s."
+    ]
     nested = getattr(model, "nested_cv_", None)
     if nested is not None:
         low, high = nested.ci
@@ -132,8 +153,11 @@ def summary(model: Any) -> str:
             f"Expected on new data (nested CV, {len(nested.folds)} outer folds): {metric} "
             f"{nested.mean:.4f} ± {nested.std:.4f}, 95% CI [{low:.4f}, {high:.4f}]; the inner "
             f"best of those searches was {nested.inner_mean:.4f} (optimism "
-            f"{nested.optimism:+.4f}).")
-        lines.append("Algorithms chosen per outer fold: "
-                     + ", ".join(f"{a} {n}/{len(nested.folds)}" for a, n in nested.selection.items())
-                     + ".")
+            f"{nested.optimism:+.4f})."
+        )
+        lines.append(
+            "Algorithms chosen per outer fold: "
+            + ", ".join(f"{a} {n}/{len(nested.folds)}" for a, n in nested.selection.items())
+            + "."
+        )
     return "\n".join(lines)

@@ -33,7 +33,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import optuna
@@ -78,7 +78,7 @@ def open_study(
     store: StudyStore,
     fingerprint: dict[str, Any],
     candidates: list[str],
-    direction: str,
+    direction: Literal["maximize", "minimize"],
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
 ) -> tuple[optuna.Study, list[str], DriverClaim]:
@@ -93,8 +93,16 @@ def open_study(
     claim = DriverClaim(storage, store.study_name)
     claim.acquire(store.url)
     try:
-        study, names = _open_claimed(store, storage, fingerprint, candidates, direction,
-                                     sampler, pruner, took_over=claim.took_over)
+        study, names = _open_claimed(
+            store,
+            storage,
+            fingerprint,
+            candidates,
+            direction,
+            sampler,
+            pruner,
+            took_over=claim.took_over,
+        )
     except BaseException:
         claim.release()
         raise
@@ -112,7 +120,8 @@ def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
                 raise MissingDependencyError(
                     f"The storage {url} is a PostgreSQL database, which needs a PostgreSQL "
                     "driver: pip install 'automl[postgres]' (psycopg), and write the URL as "
-                    "postgresql+psycopg://USER@HOST/DATABASE.") from None
+                    "postgresql+psycopg://USER@HOST/DATABASE."
+                ) from None
     for pause in (0.2, 0.5):
         try:
             return optuna.storages.RDBStorage(url)
@@ -123,20 +132,32 @@ def _rdb_storage(url: str) -> optuna.storages.RDBStorage:
     return optuna.storages.RDBStorage(url)
 
 
-def _open_claimed(store: StudyStore, storage: optuna.storages.RDBStorage,
-                  fingerprint: dict[str, Any], candidates: list[str], direction: str,
-                  sampler: optuna.samplers.BaseSampler, pruner: optuna.pruners.BasePruner,
-                  took_over: bool) -> tuple[optuna.Study, list[str]]:
+def _open_claimed(
+    store: StudyStore,
+    storage: optuna.storages.RDBStorage,
+    fingerprint: dict[str, Any],
+    candidates: list[str],
+    direction: Literal["maximize", "minimize"],
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
+    took_over: bool,
+) -> tuple[optuna.Study, list[str]]:
     try:
-        existing = optuna.load_study(study_name=store.study_name, storage=storage,
-                                     sampler=sampler, pruner=pruner)
+        existing = optuna.load_study(
+            study_name=store.study_name, storage=storage, sampler=sampler, pruner=pruner
+        )
     except KeyError:
         existing = None
     if existing is None:
         if store.resume:
             logger.info("Nothing to resume in %s: starting a new search.", store.url)
-        study = optuna.create_study(study_name=store.study_name, storage=storage,
-                                    direction=direction, sampler=sampler, pruner=pruner)
+        study = optuna.create_study(
+            study_name=store.study_name,
+            storage=storage,
+            direction=direction,
+            sampler=sampler,
+            pruner=pruner,
+        )
         study.set_user_attr(FINGERPRINT_KEY, fingerprint)
         study.set_user_attr(CANDIDATES_KEY, list(candidates))
         study.set_user_attr(ELAPSED_KEY, 0.0)
@@ -150,7 +171,9 @@ def _open_claimed(store: StudyStore, storage: optuna.storages.RDBStorage,
     saved = existing.user_attrs.get(FINGERPRINT_KEY, {})
     differ = sorted(k for k in set(saved) | set(fingerprint) if saved.get(k) != fingerprint.get(k))
     if differ:
-        details = "; ".join(f"{k}: was {saved.get(k)!r}, now {fingerprint.get(k)!r}" for k in differ)
+        details = "; ".join(
+            f"{k}: was {saved.get(k)!r}, now {fingerprint.get(k)!r}" for k in differ
+        )
         raise InvalidParameterError(
             f"Cannot resume the search in {store.url}: it was started with other data or "
             f"settings ({details}). Use the same data and settings, or a new storage."
@@ -161,8 +184,12 @@ def _open_claimed(store: StudyStore, storage: optuna.storages.RDBStorage,
         existing.enqueue_trial(params, skip_if_exists=False)
     stored = list(existing.user_attrs.get(CANDIDATES_KEY, candidates))
     finished = sum(t.state.is_finished() for t in existing.trials)
-    logger.info("Resuming %s: %d finished trials kept, %d interrupted trials to run again.",
-                store.url, finished, len(rerun))
+    logger.info(
+        "Resuming %s: %d finished trials kept, %d interrupted trials to run again.",
+        store.url,
+        finished,
+        len(rerun),
+    )
     return existing, stored
 
 
@@ -175,8 +202,9 @@ def _claim_alive(row: Any) -> bool:
     return True
 
 
-def _fail_interrupted_trials(study: optuna.Study, storage: optuna.storages.RDBStorage
-                             ) -> list[dict[str, Any]]:
+def _fail_interrupted_trials(
+    study: optuna.Study, storage: optuna.storages.RDBStorage
+) -> list[dict[str, Any]]:
     """Fail the trials whose driver is gone; return their parameters, to run them again.
 
     Called only once the claim is known dead: trials whose Optuna heartbeat lapsed go
@@ -191,17 +219,22 @@ def _fail_interrupted_trials(study: optuna.Study, storage: optuna.storages.RDBSt
         # Optuna marks its heartbeat experimental, and meant for Study.optimize; the driver
         # records the heartbeats itself, so a storage with the heartbeat on is made only here.
         warnings.simplefilter("ignore")
-        beating = optuna.storages.RDBStorage(storage.url, heartbeat_interval=HEARTBEAT_INTERVAL,
-                                             grace_period=GRACE_PERIOD)
-        optuna.storages.fail_stale_trials(optuna.load_study(study_name=study.study_name,
-                                                            storage=beating))
+        beating = optuna.storages.RDBStorage(
+            storage.url, heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD
+        )
+        optuna.storages.fail_stale_trials(
+            optuna.load_study(study_name=study.study_name, storage=beating)
+        )
     study_id = storage.get_study_id_from_name(study.study_name)
     rerun = []
     for trial in running:
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         storage.set_trial_user_attr(trial_id, "reason", "interrupted")
-        storage.set_trial_user_attr(trial_id, "error", "interrupted: the process running "
-                                    "this trial stopped; it was run again on resume")
+        storage.set_trial_user_attr(
+            trial_id,
+            "error",
+            "interrupted: the process running this trial stopped; it was run again on resume",
+        )
         if storage.get_trial(trial_id).state == TrialState.RUNNING:
             storage.set_trial_state_values(trial_id, TrialState.FAIL)
         if "algorithm" in trial.params:
@@ -211,7 +244,8 @@ def _fail_interrupted_trials(study: optuna.Study, storage: optuna.storages.RDBSt
 
 _METADATA = sa.MetaData()
 _CLAIMS = sa.Table(
-    CLAIMS_TABLE, _METADATA,
+    CLAIMS_TABLE,
+    _METADATA,
     sa.Column("study_name", sa.String(512), primary_key=True),
     sa.Column("host", sa.String(255), nullable=False),
     sa.Column("pid", sa.Integer, nullable=False),
@@ -251,16 +285,23 @@ class DriverClaim:
             now = time.time()
             try:
                 with engine.begin() as connection:
-                    connection.execute(_CLAIMS.insert().values(
-                        study_name=self.study_name, heartbeat=now, started=now, generation=0,
-                        **self._me))
+                    connection.execute(
+                        _CLAIMS.insert().values(
+                            study_name=self.study_name,
+                            heartbeat=now,
+                            started=now,
+                            generation=0,
+                            **self._me,
+                        )
+                    )
                 self._held = True
                 return
             except sa.exc.IntegrityError:
                 pass  # claimed before: by a live driver, or by one that is gone
             with engine.begin() as connection:
-                row = connection.execute(sa.select(_CLAIMS).where(
-                    _CLAIMS.c.study_name == self.study_name)).first()
+                row = connection.execute(
+                    sa.select(_CLAIMS).where(_CLAIMS.c.study_name == self.study_name)
+                ).first()
             if row is None:
                 continue  # released meanwhile: insert again
             if _claim_alive(row):
@@ -268,20 +309,25 @@ class DriverClaim:
                     f"The search in {url} (study {self.study_name!r}) is being run by another "
                     f"process: pid {row.pid} on host {row.host!r}, last heartbeat "
                     f"{now - row.heartbeat:.0f}s ago. Wait for it to end (or stop it), then "
-                    "resume; or use another storage, output folder or study name.")
+                    "resume; or use another storage, output folder or study name."
+                )
             with engine.begin() as connection:
                 taken = connection.execute(
                     _CLAIMS.update()
-                    .where(_CLAIMS.c.study_name == self.study_name,
-                           _CLAIMS.c.generation == row.generation)
-                    .values(heartbeat=now, started=now, generation=row.generation + 1,
-                            **self._me)).rowcount
+                    .where(
+                        _CLAIMS.c.study_name == self.study_name,
+                        _CLAIMS.c.generation == row.generation,
+                    )
+                    .values(heartbeat=now, started=now, generation=row.generation + 1, **self._me)
+                ).rowcount
             if taken == 1:
                 self.took_over = True
                 self._held = True
                 return
-        raise StudyInUseError(f"Could not claim the search in {url} (study "
-                              f"{self.study_name!r}): other processes keep claiming it.")
+        raise StudyInUseError(
+            f"Could not claim the search in {url} (study "
+            f"{self.study_name!r}): other processes keep claiming it."
+        )
 
     def start(self, running_trials: Callable[[], list[int]]) -> None:
         """Renew the claim, and the heartbeats of ``running_trials()``, every few seconds."""
@@ -301,9 +347,13 @@ class DriverClaim:
         self._held = False
         try:
             with self.storage.engine.begin() as connection:
-                connection.execute(_CLAIMS.delete().where(
-                    _CLAIMS.c.study_name == self.study_name, _CLAIMS.c.host == self._me["host"],
-                    _CLAIMS.c.pid == self._me["pid"]))
+                connection.execute(
+                    _CLAIMS.delete().where(
+                        _CLAIMS.c.study_name == self.study_name,
+                        _CLAIMS.c.host == self._me["host"],
+                        _CLAIMS.c.pid == self._me["pid"],
+                    )
+                )
         except Exception:  # the database may be gone; a stale claim lapses by itself
             logger.debug("Could not release the claim on the study", exc_info=True)
 
@@ -312,7 +362,8 @@ class DriverClaim:
         if self._study_id is None:
             self._study_id = self.storage.get_study_id_from_name(self.study_name)
         self.storage.record_heartbeat(
-            self.storage.get_trial_id_from_study_id_trial_number(self._study_id, number))
+            self.storage.get_trial_id_from_study_id_trial_number(self._study_id, number)
+        )
 
     def _loop(self) -> None:
         while not self._stop.wait(HEARTBEAT_INTERVAL):
@@ -323,9 +374,15 @@ class DriverClaim:
 
     def _beat(self) -> None:
         with self.storage.engine.begin() as connection:
-            connection.execute(_CLAIMS.update().where(
-                _CLAIMS.c.study_name == self.study_name, _CLAIMS.c.host == self._me["host"],
-                _CLAIMS.c.pid == self._me["pid"]).values(heartbeat=time.time()))
+            connection.execute(
+                _CLAIMS.update()
+                .where(
+                    _CLAIMS.c.study_name == self.study_name,
+                    _CLAIMS.c.host == self._me["host"],
+                    _CLAIMS.c.pid == self._me["pid"],
+                )
+                .values(heartbeat=time.time())
+            )
         for number in self._running_trials():
             self.record_trial(number)
 

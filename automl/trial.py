@@ -48,8 +48,7 @@ class SearchContext:
 
     def pipeline(self, algorithm: str, config: dict[str, Any]) -> Any:
         """The unfitted pipeline of ``config``, built by the one builder the refit uses too."""
-        return build_pipeline(self.candidates[algorithm], config, self.profile,
-                              self.estimator_seed)
+        return build_pipeline(self.candidates[algorithm], config, self.profile, self.estimator_seed)
 
 
 @dataclass
@@ -116,7 +115,8 @@ class TrialTask:
         n_folds = len(context.splits)
         for step, (train, test) in enumerate(context.splits):
             fitted, score, fit_time, score_time = _fit_and_score_fold(
-                pipeline, context, train, test, outcome.warnings)
+                pipeline, context, train, test, outcome.warnings
+            )
             fold_models.append(fitted)
             if not np.isfinite(score):
                 raise ValueError(f"fold {step} scored {score} (not finite)")
@@ -131,18 +131,23 @@ class TrialTask:
             threshold = self.prune_thresholds.get(step)
             if threshold is not None and metric.better(threshold, best_running):
                 outcome.status = PRUNED
-                outcome.note = (f"pruned after fold {step}: running mean {running:.4g} worse "
-                                f"than the median {threshold:.4g}")
+                outcome.note = (
+                    f"pruned after fold {step}: running mean {running:.4g} worse "
+                    f"than the median {threshold:.4g}"
+                )
                 return outcome
             expected = float(np.mean(outcome.fit_times) + np.mean(outcome.score_times))
             if self.stop_after is not None and (
-                    time.monotonic() - started + expected > self.stop_after):
+                time.monotonic() - started + expected > self.stop_after
+            ):
                 outcome.status = STOPPED
-                outcome.note = (f"stopped after fold {step}: the next fold would cross the "
-                                "time budget")
+                outcome.note = (
+                    f"stopped after fold {step}: the next fold would cross the time budget"
+                )
                 return outcome
-        if self.keep_if_better_than is None or metric.better(outcome.mean,
-                                                             self.keep_if_better_than):
+        if self.keep_if_better_than is None or metric.better(
+            outcome.mean, self.keep_if_better_than
+        ):
             outcome.fold_model = fold_models[-1]
             outcome.oof = out_of_fold(fold_models, context)
         return outcome
@@ -193,12 +198,13 @@ def out_of_fold(fold_models: list[Any], context: SearchContext) -> np.ndarray:
                 continue
             out[test] = 0.0
             columns = [index[c] for c in fitted.classes_]
-            out[np.ix_(test, columns)] = fitted.predict_proba(X_test)
+            out[np.ix_(test, np.asarray(columns))] = fitted.predict_proba(X_test)
     return out
 
 
-def _fit_and_score_fold(pipeline: Any, context: SearchContext, train: np.ndarray,
-                        test: np.ndarray, seen: list[str]) -> tuple[Any, float, float, float]:
+def _fit_and_score_fold(
+    pipeline: Any, context: SearchContext, train: np.ndarray, test: np.ndarray, seen: list[str]
+) -> tuple[Any, float, float, float]:
     """Fit a fresh clone on the training rows and score it; warnings are recorded, not shown."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

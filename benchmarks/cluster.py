@@ -29,7 +29,6 @@ import numpy as np
 import optuna
 import pandas as pd
 
-import automl
 from benchmarks.data import load_manifest, read_table
 from benchmarks.overhead import per_trial, tiny_data
 from benchmarks.parallel import timed_fit
@@ -37,9 +36,11 @@ from benchmarks.summarize import publish, to_markdown
 
 
 def _variants(address: str) -> dict[str, dict]:
-    return {"in process": dict(executor="inprocess"),
-            "local workers, n_jobs=2": dict(n_jobs=2),
-            "Dask LocalCluster, 2 x 1 thread": dict(scheduler=address)}
+    return {
+        "in process": dict(executor="inprocess"),
+        "local workers, n_jobs=2": dict(n_jobs=2),
+        "Dask LocalCluster, 2 x 1 thread": dict(scheduler=address),
+    }
 
 
 def throughput(X, y, address: str, budget: float, repeats: int) -> pd.DataFrame:
@@ -51,11 +52,21 @@ def throughput(X, y, address: str, budget: float, repeats: int) -> pd.DataFrame:
         for name, settings in variants.items():
             model, wall = timed_fit(X, y, time_budget=budget, random_state=repeat, **settings)
             finished = sum(t.state.is_finished() for t in model.study_.trials)
-            rows.append({"where": name, "repeat": repeat, "trials": finished,
-                         "trials/min": 60 * finished / model.search_time_,
-                         "best": model.best_score_, "fit() wall s": wall})
-            print(f"[cluster] {name} repeat {repeat}: {rows[-1]['trials/min']:.1f} trials/min",
-                  file=sys.stderr, flush=True)
+            rows.append(
+                {
+                    "where": name,
+                    "repeat": repeat,
+                    "trials": finished,
+                    "trials/min": 60 * finished / model.search_time_,
+                    "best": model.best_score_,
+                    "fit() wall s": wall,
+                }
+            )
+            print(
+                f"[cluster] {name} repeat {repeat}: {rows[-1]['trials/min']:.1f} trials/min",
+                file=sys.stderr,
+                flush=True,
+            )
     return pd.DataFrame(rows)
 
 
@@ -64,23 +75,38 @@ def dispatch(n_trials: int, repeats: int) -> pd.DataFrame:
     from distributed import LocalCluster
 
     X, y = tiny_data()
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         variants = {"local worker": {}, "Dask worker": dict(scheduler=cluster.scheduler_address)}
         for settings in variants.values():  # workers and trial processes started
-            timed_fit(X, y, time_budget=None, n_trials=3, cv=3, algorithms=["gaussian_nb"],
-                 **settings)
+            timed_fit(
+                X, y, time_budget=None, n_trials=3, cv=3, algorithms=["gaussian_nb"], **settings
+            )
         rows = []
         for repeat in range(repeats):
             for name, settings in variants.items():
-                model, wall = timed_fit(X, y, time_budget=None, n_trials=n_trials, cv=3,
-                                   random_state=repeat, algorithms=["gaussian_nb"], **settings)
+                model, wall = timed_fit(
+                    X,
+                    y,
+                    time_budget=None,
+                    n_trials=n_trials,
+                    cv=3,
+                    random_state=repeat,
+                    algorithms=["gaussian_nb"],
+                    **settings,
+                )
                 trials = per_trial(model.study_, model.study_.trials[0].datetime_start)
                 steady = trials.iloc[1:]
-                rows.append({"where": name, "repeat": repeat,
-                             "overhead ms/trial": 1e3 * steady["overhead"].median(),
-                             "fit+score ms/trial": 1e3 * steady["work"].median(),
-                             "fit() wall s": wall})
+                rows.append(
+                    {
+                        "where": name,
+                        "repeat": repeat,
+                        "overhead ms/trial": 1e3 * steady["overhead"].median(),
+                        "fit+score ms/trial": 1e3 * steady["work"].median(),
+                        "fit() wall s": wall,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -93,16 +119,18 @@ def ask_time(sizes: list[int], asks: int = 20, seed: int = 0) -> pd.DataFrame:
     specs = select_candidates(load_registry(), "binary", 2000, None)
     candidates = {s.name: make_candidate(s, "binary") for s in specs}
     rng = np.random.default_rng(seed)
-    history = optuna.create_study(direction="maximize",
-                                  sampler=optuna.samplers.RandomSampler(seed=seed))
+    history = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=seed)
+    )
     rows = []
     for n in sorted(sizes):
         while len(history.get_trials(deepcopy=False)) < n:  # random ones, made-up scores
             trial = history.ask()
             sample_config(trial, candidates)
             history.tell(trial, float(rng.uniform(0.6, 0.9)))
-        study = optuna.create_study(direction="maximize",
-                                    sampler=make_sampler("bayesian", seed, len(candidates)))
+        study = optuna.create_study(
+            direction="maximize", sampler=make_sampler("bayesian", seed, len(candidates))
+        )
         study.add_trials(history.get_trials(deepcopy=False))
         seconds = []
         for _ in range(asks):
@@ -111,56 +139,73 @@ def ask_time(sizes: list[int], asks: int = 20, seed: int = 0) -> pd.DataFrame:
             sample_config(trial, candidates)  # TPE samples here, parameter by parameter
             seconds.append(time.perf_counter() - started)
             study.tell(trial, float(rng.uniform(0.6, 0.9)))
-        rows.append({"finished trials": n, "median ask s": float(np.median(seconds)),
-                     "max ask s": float(np.max(seconds)),
-                     "proposals/s (one core)": 1 / float(np.median(seconds))})
-        print(f"[cluster] ask with {n} trials: {np.median(seconds):.3f} s", file=sys.stderr,
-              flush=True)
+        rows.append(
+            {
+                "finished trials": n,
+                "median ask s": float(np.median(seconds)),
+                "max ask s": float(np.max(seconds)),
+                "proposals/s (one core)": 1 / float(np.median(seconds)),
+            }
+        )
+        print(
+            f"[cluster] ask with {n} trials: {np.median(seconds):.3f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     return pd.DataFrame(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.cluster",
-                                description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.cluster", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--datasets", required=True, help="folder with CSV files and manifest.json")
     p.add_argument("--dataset", default="kc1", help="data set for the throughput")
     p.add_argument("--budget", type=float, default=30.0, help="seconds per search")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--sizes", default="100,1000,5000", help="finished trials for the ask time")
-    p.add_argument("--parts", default="throughput,dispatch,ask",
-                   help="which measurements (comma-separated; default: all three)")
+    p.add_argument(
+        "--parts",
+        default="throughput,dispatch,ask",
+        help="which measurements (comma-separated; default: all three)",
+    )
     p.add_argument("--out", help="also write the tables (Markdown) here, raw rows next to it")
     args = p.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     parts = set(args.parts.split(","))
-    text, raw = [f"{os.cpu_count()} cores; "
-                 f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC."], []
+    text, raw = [f"{os.cpu_count()} cores; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC."], []
     if "throughput" in parts:
         from distributed import LocalCluster
 
         ds = load_manifest(args.datasets, [args.dataset])[0]
         X, y = read_table(ds.path, ds.target, ds.task)
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster:
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
             rate = throughput(X, y, cluster.scheduler_address, args.budget, args.repeats)
         table = rate.groupby("where", sort=False)[["trials/min", "trials", "best"]].median()
-        text += [f"Throughput on {ds.name} ({len(y)} rows), TPE, time budget "
-                 f"{args.budget:g} s, medians of {args.repeats} repeats:",
-                 to_markdown(table, "where")]
+        text += [
+            f"Throughput on {ds.name} ({len(y)} rows), TPE, time budget "
+            f"{args.budget:g} s, medians of {args.repeats} repeats:",
+            to_markdown(table, "where"),
+        ]
         raw.append(rate.assign(part="throughput"))
     if "dispatch" in parts:
         cost = dispatch(n_trials=30, repeats=args.repeats)
-        table = cost.groupby("where", sort=False).median(numeric_only=True).drop(
-            columns="repeat")
-        text += ["Dispatch (150 rows x 5 features, gaussian_nb, 3-fold CV, 30 trials, one "
-                 f"trial at a time; medians of {args.repeats} repeats):",
-                 to_markdown(table, "where")]
+        table = cost.groupby("where", sort=False).median(numeric_only=True).drop(columns="repeat")
+        text += [
+            "Dispatch (150 rows x 5 features, gaussian_nb, 3-fold CV, 30 trials, one "
+            f"trial at a time; medians of {args.repeats} repeats):",
+            to_markdown(table, "where"),
+        ]
         raw.append(cost.assign(part="dispatch"))
     if "ask" in parts:
         asks = ask_time([int(s) for s in args.sizes.split(",")])
-        text += ["TPE proposal time in the driver (engine's sampler, all built-in classifiers, "
-                 "20 asks per size):", to_markdown(asks.set_index("finished trials"),
-                                                   "finished trials")]
+        text += [
+            "TPE proposal time in the driver (engine's sampler, all built-in classifiers, "
+            "20 asks per size):",
+            to_markdown(asks.set_index("finished trials"), "finished trials"),
+        ]
         raw.append(asks.assign(part="ask"))
     publish(text, raw, args.out)
     return 0

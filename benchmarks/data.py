@@ -29,21 +29,25 @@ def load_manifest(directory: str | Path, names: list[str] | None = None) -> list
     directory = Path(directory)
     manifest = directory / "manifest.json"
     if not manifest.is_file():
-        raise SystemExit(f"{manifest} not found: --datasets must name a folder with a "
-                         "manifest.json (a list of {name, file, target, task}).")
+        raise SystemExit(
+            f"{manifest} not found: --datasets must name a folder with a "
+            "manifest.json (a list of {name, file, target, task})."
+        )
     entries = json.loads(manifest.read_text())
     out = []
     for i, e in enumerate(entries):
         missing = [k for k in ("name", "file", "target", "task") if k not in e]
         if missing or e["task"] not in TASKS:
-            raise SystemExit(f"{manifest}: entry {i} needs name, file, target and a task in "
-                             f"{TASKS}; got {e!r}.")
+            raise SystemExit(
+                f"{manifest}: entry {i} needs name, file, target and a task in {TASKS}; got {e!r}."
+            )
         out.append(Dataset(e["name"], directory / e["file"], e["target"], e["task"]))
     if names:
         unknown = set(names) - {d.name for d in out}
         if unknown:
-            raise SystemExit(f"Unknown data sets {sorted(unknown)}; the manifest has "
-                             f"{[d.name for d in out]}.")
+            raise SystemExit(
+                f"Unknown data sets {sorted(unknown)}; the manifest has {[d.name for d in out]}."
+            )
         out = [d for d in out if d.name in names]
     return out
 
@@ -57,7 +61,9 @@ def read_table(path: str | Path, target: str, task: str) -> tuple[pd.DataFrame, 
     return frame, y.astype(str).to_numpy(dtype=object)
 
 
-def outer_splits(y: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def outer_splits(
+    y: np.ndarray, task: str, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """A stratified 75/25 holdout (folds=1) or k outer folds; stratified for classification."""
     from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
@@ -66,15 +72,21 @@ def outer_splits(y: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[
     if folds == 1:
         train, test = train_test_split(rows, test_size=0.25, random_state=seed, stratify=stratify)
         return [(np.sort(train), np.sort(test))]
-    splitter = (KFold(folds, shuffle=True, random_state=seed) if task == "regression"
-                else StratifiedKFold(folds, shuffle=True, random_state=seed))
+    splitter = (
+        KFold(folds, shuffle=True, random_state=seed)
+        if task == "regression"
+        else StratifiedKFold(folds, shuffle=True, random_state=seed)
+    )
     return list(splitter.split(rows, stratify if stratify is not None else rows))
 
 
 def categorical_columns(frame: pd.DataFrame) -> list[str]:
     """Non-numeric, non-boolean columns (strings, objects, categories)."""
-    return [c for c in frame.columns
-            if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
+    return [
+        c
+        for c in frame.columns
+        if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
+    ]
 
 
 def as_category(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

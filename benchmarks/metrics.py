@@ -8,12 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score, log_loss,
-                             mean_squared_error, r2_score, roc_auc_score)
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    log_loss,
+    mean_squared_error,
+    r2_score,
+    roc_auc_score,
+)
 
 # The metric each search optimises, and the one the summary normalises: name, greater is better.
-PRIMARY = {"binary": ("roc_auc", True), "multiclass": ("log_loss", False),
-           "regression": ("rmse", False)}
+PRIMARY = {
+    "binary": ("roc_auc", True),
+    "multiclass": ("log_loss", False),
+    "regression": ("rmse", False),
+}
 
 
 def aligned_proba(result: dict[str, Any], classes: np.ndarray) -> np.ndarray:
@@ -27,24 +36,30 @@ def aligned_proba(result: dict[str, Any], classes: np.ndarray) -> np.ndarray:
     return out
 
 
-def test_metrics(result: dict[str, Any], y_test: np.ndarray, classes: np.ndarray | None,
-                 task: str) -> dict[str, float]:
+def test_metrics(
+    result: dict[str, Any], y_test: np.ndarray, classes: np.ndarray | None, task: str
+) -> dict[str, float]:
     if task == "regression":
         pred = np.asarray(result["pred"], dtype=float)
-        return {"rmse": float(np.sqrt(mean_squared_error(y_test, pred))),
-                "r2": float(r2_score(y_test, pred))}
+        return {
+            "rmse": float(np.sqrt(mean_squared_error(y_test, pred))),
+            "r2": float(r2_score(y_test, pred)),
+        }
     proba = aligned_proba(result, classes)
     pred = classes[np.argmax(proba, axis=1)]
-    out = {"accuracy": float(accuracy_score(y_test, pred)),
-           "balanced_accuracy": float(balanced_accuracy_score(y_test, pred)),
-           "log_loss": float(log_loss(y_test, np.clip(proba, 1e-15, 1.0), labels=classes))}
+    out = {
+        "accuracy": float(accuracy_score(y_test, pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_test, pred)),
+        "log_loss": float(log_loss(y_test, np.clip(proba, 1e-15, 1.0), labels=classes)),
+    }
     if task == "binary":
         out["roc_auc"] = float(roc_auc_score(y_test == classes[1], proba[:, 1]))
     return out
 
 
-def dummy_score(y_train: np.ndarray, y_test: np.ndarray, classes: np.ndarray | None,
-                task: str) -> float:
+def dummy_score(
+    y_train: np.ndarray, y_test: np.ndarray, classes: np.ndarray | None, task: str
+) -> float:
     """The primary metric of a model that ignores the features (prior / mean)."""
     if task == "binary":
         return 0.5

@@ -63,9 +63,16 @@ def make_search(X, y, n_trials: int, strategy: str, storage: str | None, algorit
     candidates = {s.name: make_candidate(s, profile.task) for s in specs}
     # with a storage URL the engine persists the study itself, as automl.fit(storage=...) does
     store = None if storage is None else StudyStore(storage)
-    settings = SearchSettings(metric=metric, strategy=strategy, n_trials=n_trials,
-                              time_budget=None, sampler_seed=seed, estimator_seed=seed,
-                              store=store, fingerprint={})
+    settings = SearchSettings(
+        metric=metric,
+        strategy=strategy,
+        n_trials=n_trials,
+        time_budget=None,
+        sampler_seed=seed,
+        estimator_seed=seed,
+        store=store,
+        fingerprint={},
+    )
     return Search(candidates, profile, frame, y_arr, splits, settings)
 
 
@@ -73,10 +80,14 @@ def per_trial(study: optuna.Study, started: dt.datetime) -> pd.DataFrame:
     rows, previous = [], started
     for t in study.trials:
         work = t.user_attrs.get("fit_time", 0.0) + t.user_attrs.get("score_time", 0.0)
-        rows.append({"cycle": (t.datetime_complete - previous).total_seconds(),
-                     "between": (t.datetime_start - previous).total_seconds(),
-                     "inside": (t.datetime_complete - t.datetime_start).total_seconds() - work,
-                     "work": work})
+        rows.append(
+            {
+                "cycle": (t.datetime_complete - previous).total_seconds(),
+                "between": (t.datetime_start - previous).total_seconds(),
+                "inside": (t.datetime_complete - t.datetime_start).total_seconds() - work,
+                "work": work,
+            }
+        )
         previous = t.datetime_complete
     out = pd.DataFrame(rows)
     out["overhead"] = out["cycle"] - out["work"]
@@ -101,16 +112,22 @@ def measure(strategy: str, storage_kind: str, n_max: int, algorithms, counts) ->
     out = []
     for n in counts:
         first = trials.iloc[:n]
-        last = first.iloc[-max(1, n // 10):]
-        out.append({"strategy": strategy, "storage": storage_kind, "trials": n,
-                    "mean overhead ms": 1e3 * first["overhead"].mean(),
-                    "marginal overhead ms": 1e3 * last["overhead"].mean(),
-                    "marginal between ms": 1e3 * last["between"].mean(),
-                    "marginal inside ms": 1e3 * last["inside"].mean(),
-                    "mean fit+score ms": 1e3 * first["work"].mean(),
-                    "search s (all trials)": total,
-                    # the process's peak so far: searches run one after another
-                    "peak RSS MB so far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+        last = first.iloc[-max(1, n // 10) :]
+        out.append(
+            {
+                "strategy": strategy,
+                "storage": storage_kind,
+                "trials": n,
+                "mean overhead ms": 1e3 * first["overhead"].mean(),
+                "marginal overhead ms": 1e3 * last["overhead"].mean(),
+                "marginal between ms": 1e3 * last["between"].mean(),
+                "marginal inside ms": 1e3 * last["inside"].mean(),
+                "mean fit+score ms": 1e3 * first["work"].mean(),
+                "search s (all trials)": total,
+                # the process's peak so far: searches run one after another
+                "peak RSS MB so far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
     return out
 
 
@@ -119,22 +136,33 @@ def fixed_cost(algorithms, n_trials: int = 10) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
-        model = automl.fit(X, y, n_trials=n_trials, time_budget=None, cv=3, random_state=0,
-                           algorithms=algorithms)
+        model = automl.fit(
+            X, y, n_trials=n_trials, time_budget=None, cv=3, random_state=0, algorithms=algorithms
+        )
         wall = time.perf_counter() - t0
-    return {"trials": n_trials, "fit() wall s": wall, "fit_time_ s": model.fit_time_,
-            "search_time_ s": model.search_time_, "refit_time_ s": model.refit_time_,
-            "outside search and refit s": model.fit_time_ - model.search_time_ - model.refit_time_}
+    return {
+        "trials": n_trials,
+        "fit() wall s": wall,
+        "fit_time_ s": model.fit_time_,
+        "search_time_ s": model.search_time_,
+        "refit_time_ s": model.refit_time_,
+        "outside search and refit s": model.fit_time_ - model.search_time_ - model.refit_time_,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.overhead",
-                                description="Engine time per trial outside model fitting.")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.overhead",
+        description="Engine time per trial outside model fitting.",
+    )
     p.add_argument("--trials", default="10,100,1000", help="comma-separated trial counts")
     p.add_argument("--storages", default="memory,sqlite", help="memory and/or sqlite")
     p.add_argument("--strategies", default="bayesian,random")
-    p.add_argument("--algorithms", default=",".join(CHEAP),
-                   help="comma-separated, or 'all' (default: three cheap algorithms)")
+    p.add_argument(
+        "--algorithms",
+        default=",".join(CHEAP),
+        help="comma-separated, or 'all' (default: three cheap algorithms)",
+    )
     p.add_argument("--out", help="also write the tables (Markdown) and rows (JSON) here")
     args = p.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -147,16 +175,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[overhead] {strategy}/{storage} done", file=sys.stderr, flush=True)
     table = pd.DataFrame(rows)
     fixed = fixed_cost(algorithms)
-    text = (f"Algorithms: {args.algorithms}; 150 rows x 5 features, 3-fold CV, one core; "
-            f"{os.cpu_count()} cores; {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.\n\n"
-            + to_markdown(table.set_index("strategy"), "strategy")
-            + "\n\nFixed cost of automl.fit outside the search (10 trials, in memory):\n\n"
-            + to_markdown(pd.DataFrame([fixed]).set_index("trials"), "trials") + "\n")
+    text = (
+        f"Algorithms: {args.algorithms}; 150 rows x 5 features, 3-fold CV, one core; "
+        f"{os.cpu_count()} cores; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+        + to_markdown(table.set_index("strategy"), "strategy")
+        + "\n\nFixed cost of automl.fit outside the search (10 trials, in memory):\n\n"
+        + to_markdown(pd.DataFrame([fixed]).set_index("trials"), "trials")
+        + "\n"
+    )
     print(text)
     if args.out:
         Path(args.out).write_text(text)
-        Path(args.out).with_suffix(".json").write_text(json.dumps({"rows": rows, "fixed": fixed},
-                                                                  indent=1))
+        Path(args.out).with_suffix(".json").write_text(
+            json.dumps({"rows": rows, "fixed": fixed}, indent=1)
+        )
     return 0
 
 

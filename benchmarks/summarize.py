@@ -16,15 +16,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-TIE = 0.01   # normalised-score difference below which two systems tie (1% of dummy-to-best)
+TIE = 0.01  # normalised-score difference below which two systems tie (1% of dummy-to-best)
 GREATER_IS_BETTER = {"roc_auc": True, "log_loss": False, "rmse": False}
 INSTANCE = ["dataset", "fold", "seed"]
 
 
 def load(paths: list[str], by_engine: bool = False) -> pd.DataFrame:
     """Result rows; with ``by_engine``, systems are named SYSTEM@ENGINE."""
-    rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()
-            if line.strip()]
+    rows = [
+        json.loads(line) for p in paths for line in Path(p).read_text().splitlines() if line.strip()
+    ]
     if not rows:
         raise SystemExit(f"No result rows in {paths}.")
     frame = pd.DataFrame(rows)
@@ -33,7 +34,9 @@ def load(paths: list[str], by_engine: bool = False) -> pd.DataFrame:
     if by_engine:
         frame["system"] = frame["system"] + "@" + frame["engine"].fillna("?")
     # A re-run of the same key keeps its last row.
-    return frame.drop_duplicates(INSTANCE + ["system", "budget"], keep="last").reset_index(drop=True)
+    return frame.drop_duplicates(INSTANCE + ["system", "budget"], keep="last").reset_index(
+        drop=True
+    )
 
 
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -45,8 +48,12 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     best = frame.groupby(INSTANCE)["oriented"].transform("max")
     gap = (best - frame["oriented_dummy"]).where(lambda g: g.abs() > 1e-12)
     frame["norm"] = ((frame["oriented"] - frame["oriented_dummy"]) / gap).fillna(0.0)
-    frame["rank"] = (frame["oriented"].fillna(-np.inf)
-                     .groupby([frame[c] for c in INSTANCE]).rank(ascending=False, method="average"))
+    frame["rank"] = (
+        frame["oriented"]
+        .fillna(-np.inf)
+        .groupby([frame[c] for c in INSTANCE])
+        .rank(ascending=False, method="average")
+    )
     return frame
 
 
@@ -74,23 +81,27 @@ def overall(frame: pd.DataFrame, systems: list[str]) -> pd.DataFrame:
         opt = {m: ok.loc[ok["primary_metric"] == m, "optimism"].dropna() for m in GREATER_IS_BETTER}
         rmse = ok[ok["primary_metric"] == "rmse"]
         rel = (rmse["optimism"] / rmse["score"]).dropna() * 100
-        out.append({
-            "system": s,
-            "runs ok": f"{len(ok)}/{len(g)}",
-            "mean norm. score": g["norm"].mean(),
-            "mean rank": g["rank"].mean(),
-            "median overrun s": ok["overrun"].median() if budgeted else np.nan,
-            "max overrun s": ok["overrun"].max() if budgeted else np.nan,
-            "median fit/budget": (ok["fit_time"] / ok["budget"]).median() if budgeted else np.nan,
-            "max fit/budget": (ok["fit_time"] / ok["budget"]).max() if budgeted else np.nan,
-            "optimism AUC": opt["roc_auc"].mean() if len(opt["roc_auc"]) else np.nan,
-            "optimism log_loss": opt["log_loss"].mean() if len(opt["log_loss"]) else np.nan,
-            "optimism rmse %": rel.mean() if len(rel) else np.nan,
-            "median trials": ok["n_trials"].median(),
-            "median first model s": ok["time_to_first_model"].median(),
-            "median predict µs/row": (ok["predict_time_per_row"] * 1e6).median(),
-            "median peak MB": ok["peak_memory_mb"].median(),
-        })
+        out.append(
+            {
+                "system": s,
+                "runs ok": f"{len(ok)}/{len(g)}",
+                "mean norm. score": g["norm"].mean(),
+                "mean rank": g["rank"].mean(),
+                "median overrun s": ok["overrun"].median() if budgeted else np.nan,
+                "max overrun s": ok["overrun"].max() if budgeted else np.nan,
+                "median fit/budget": (ok["fit_time"] / ok["budget"]).median()
+                if budgeted
+                else np.nan,
+                "max fit/budget": (ok["fit_time"] / ok["budget"]).max() if budgeted else np.nan,
+                "optimism AUC": opt["roc_auc"].mean() if len(opt["roc_auc"]) else np.nan,
+                "optimism log_loss": opt["log_loss"].mean() if len(opt["log_loss"]) else np.nan,
+                "optimism rmse %": rel.mean() if len(rel) else np.nan,
+                "median trials": ok["n_trials"].median(),
+                "median first model s": ok["time_to_first_model"].median(),
+                "median predict µs/row": (ok["predict_time_per_row"] * 1e6).median(),
+                "median peak MB": ok["peak_memory_mb"].median(),
+            }
+        )
     return pd.DataFrame(out).set_index("system")
 
 
@@ -105,11 +116,18 @@ def score_matrix(frame: pd.DataFrame, systems: list[str]) -> pd.DataFrame:
         table.loc[d, "metric"] = metric[d]
         values = wide.loc[d] if d in wide.index else pd.Series(dtype=float)
         present = values.dropna()
-        best = (present.max() if GREATER_IS_BETTER[metric[d]] else present.min()) if len(present) else None
+        best = (
+            (present.max() if GREATER_IS_BETTER[metric[d]] else present.min())
+            if len(present)
+            else None
+        )
         for s in systems:
             v = values.get(s, np.nan)
-            table.loc[d, s] = "failed" if pd.isna(v) else (
-                f"**{_fmt(v)}**" if best is not None and np.isclose(v, best) else _fmt(v))
+            table.loc[d, s] = (
+                "failed"
+                if pd.isna(v)
+                else (f"**{_fmt(v)}**" if best is not None and np.isclose(v, best) else _fmt(v))
+            )
     return table
 
 
@@ -124,15 +142,21 @@ def per_dataset(frame: pd.DataFrame, dataset: str, systems: list[str]) -> pd.Dat
         ok = r[r["status"] == "ok"]
         row = {"system": s, "norm.": r["norm"].mean(), "rank": r["rank"].mean()}
         for m in metric_names:
-            row[m] = ok["metrics"].map(lambda d: d.get(m, np.nan)).mean() if len(ok) else np.nan
-        row.update({
-            "fit s": ok["fit_time"].mean(), "trials": ok["n_trials"].mean(),
-            "first model s": ok["time_to_first_model"].mean(),
-            "predict µs/row": (ok["predict_time_per_row"] * 1e6).mean(),
-            "peak MB": ok["peak_memory_mb"].mean(),
-            "self-reported": ok["val_score"].mean(), "optimism": ok["optimism"].mean(),
-            "error": "; ".join(str(e)[:120] for e in r.loc[r["status"] != "ok", "error"]),
-        })
+            row[m] = (
+                ok["metrics"].map(lambda d, m=m: d.get(m, np.nan)).mean() if len(ok) else np.nan
+            )
+        row.update(
+            {
+                "fit s": ok["fit_time"].mean(),
+                "trials": ok["n_trials"].mean(),
+                "first model s": ok["time_to_first_model"].mean(),
+                "predict µs/row": (ok["predict_time_per_row"] * 1e6).mean(),
+                "peak MB": ok["peak_memory_mb"].mean(),
+                "self-reported": ok["val_score"].mean(),
+                "optimism": ok["optimism"].mean(),
+                "error": "; ".join(str(e)[:120] for e in r.loc[r["status"] != "ok", "error"]),
+            }
+        )
         out.append(row)
     return pd.DataFrame(out).set_index("system")
 
@@ -172,20 +196,29 @@ def report(frame: pd.DataFrame) -> str:
     systems = list(dict.fromkeys(frame.loc[frame["status"] != "unavailable", "system"]))
     scored = normalise(frame)
     datasets = list(dict.fromkeys(scored["dataset"]))
-    parts = [f"{len(datasets)} data sets, {scored.groupby(INSTANCE).ngroups} task instances, "
-             f"budget {', '.join(_fmt(b) for b in sorted(scored['budget'].unique()))} s, "
-             f"engine {', '.join(sorted(scored['engine'].dropna().unique())) or '?'}.",
-             "", "### Overall", "",
-             to_markdown(overall(scored, systems), "system"), "",
-             "Normalised score: 0 = dummy, 1 = best system on the task instance (failed runs "
-             "count 0). Overrun: fit wall time minus the budget (n/a for the unbudgeted "
-             "defaults). Optimism: the system's own validation score minus its test score, "
-             "oriented so that positive = optimistic (AUC points; log_loss; rmse as % of the "
-             "test rmse).", "",
-             f"### Wins/ties/losses (row against column; tie: normalised scores within {TIE})", "",
-             to_markdown(pairwise(scored, systems), "system"), "",
-             "### Test score per data set (roc_auc ↑ binary, log_loss ↓ multiclass, rmse ↓ "
-             "regression)", "", to_markdown(score_matrix(scored, systems), "data set")]
+    parts = [
+        f"{len(datasets)} data sets, {scored.groupby(INSTANCE).ngroups} task instances, "
+        f"budget {', '.join(_fmt(b) for b in sorted(scored['budget'].unique()))} s, "
+        f"engine {', '.join(sorted(scored['engine'].dropna().unique())) or '?'}.",
+        "",
+        "### Overall",
+        "",
+        to_markdown(overall(scored, systems), "system"),
+        "",
+        "Normalised score: 0 = dummy, 1 = best system on the task instance (failed runs "
+        "count 0). Overrun: fit wall time minus the budget (n/a for the unbudgeted "
+        "defaults). Optimism: the system's own validation score minus its test score, "
+        "oriented so that positive = optimistic (AUC points; log_loss; rmse as % of the "
+        "test rmse).",
+        "",
+        f"### Wins/ties/losses (row against column; tie: normalised scores within {TIE})",
+        "",
+        to_markdown(pairwise(scored, systems), "system"),
+        "",
+        "### Test score per data set (roc_auc ↑ binary, log_loss ↓ multiclass, rmse ↓ regression)",
+        "",
+        to_markdown(score_matrix(scored, systems), "data set"),
+    ]
     if not unavailable.empty:
         parts += ["", "### Unavailable systems", ""]
         for s, g in unavailable.groupby("system"):
@@ -193,17 +226,27 @@ def report(frame: pd.DataFrame) -> str:
     parts += ["", "### Per data set", ""]
     for d in datasets:
         task = scored.loc[scored["dataset"] == d, "task"].iloc[0]
-        parts += [f"#### {d} ({task})", "", to_markdown(per_dataset(scored, d, systems), "system"), ""]
+        parts += [
+            f"#### {d} ({task})",
+            "",
+            to_markdown(per_dataset(scored, d, systems), "system"),
+            "",
+        ]
     return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.summarize",
-                                description="Markdown tables from benchmark result files.")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.summarize",
+        description="Markdown tables from benchmark result files.",
+    )
     p.add_argument("results", nargs="+", help="JSON-lines files written by benchmarks.run")
     p.add_argument("--out", help="write the Markdown here instead of printing it")
-    p.add_argument("--by-engine", action="store_true",
-                   help="name systems SYSTEM@ENGINE, to compare engine versions side by side")
+    p.add_argument(
+        "--by-engine",
+        action="store_true",
+        help="name systems SYSTEM@ENGINE, to compare engine versions side by side",
+    )
     args = p.parse_args(argv)
     text = report(load(args.results, args.by_engine))
     if args.out:

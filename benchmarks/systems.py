@@ -8,8 +8,9 @@ conflicting pins (FLAML, AutoGluon) run from their own virtual environments: ``p
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,21 +23,30 @@ SEARCH_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "r
 
 @dataclass
 class Fitted:
-    model: Any                       # predict / predict_proba on the prepared test frame
+    model: Any  # predict / predict_proba on the prepared test frame
     prepare: Callable[[pd.DataFrame], pd.DataFrame] = lambda X: X
     n_trials: int = 1
-    time_to_first_model: float | None = None   # seconds from fit start; None: the fit time
-    val_score: float | None = None   # the system's own estimate of SEARCH_METRIC
+    time_to_first_model: float | None = None  # seconds from fit start; None: the fit time
+    val_score: float | None = None  # the system's own estimate of SEARCH_METRIC
     details: dict[str, Any] = field(default_factory=dict)
 
 
 # -- our engine --------------------------------------------------------------------------------
 def fit_automl(X, y, task, budget, seed, strategy="bayesian", **settings) -> Fitted:
-    import automl
     from optuna.trial import TrialState
 
-    model = automl.fit(X, y, task=task, time_budget=budget, strategy=strategy,
-                       random_state=seed, metric=SEARCH_METRIC[task], **settings)
+    import automl
+
+    model = automl.fit(
+        X,
+        y,
+        task=task,
+        time_budget=budget,
+        strategy=strategy,
+        random_state=seed,
+        metric=SEARCH_METRIC[task],
+        **settings,
+    )
     trials = model.study_.trials
     first_complete = next((t for t in trials if t.state == TrialState.COMPLETE), None)
     to_first = None
@@ -44,11 +54,20 @@ def fit_automl(X, y, task, budget, seed, strategy="bayesian", **settings) -> Fit
         to_first = (first_complete.datetime_complete - trials[0].datetime_start).total_seconds()
     states = pd.Series([t.state.name for t in trials]).value_counts().to_dict()
     skipped = sum(1 for t in trials if "skipped" in t.user_attrs)
-    return Fitted(model.best_pipeline_, n_trials=model.n_trials_, time_to_first_model=to_first,
-                  val_score=model.best_score_,
-                  details={"best_algorithm": model.best_algorithm_, "trial_states": states,
-                           "skipped_trials": skipped, "search_time": model.search_time_,
-                           "refit_time": model.refit_time_, "inner_dummy": model.dummy_score_})
+    return Fitted(
+        model.best_pipeline_,
+        n_trials=model.n_trials_,
+        time_to_first_model=to_first,
+        val_score=model.best_score_,
+        details={
+            "best_algorithm": model.best_algorithm_,
+            "trial_states": states,
+            "skipped_trials": skipped,
+            "search_time": model.search_time_,
+            "refit_time": model.refit_time_,
+            "inner_dummy": model.dummy_score_,
+        },
+    )
 
 
 def fit_automl_random(X, y, task, budget, seed) -> Fitted:
@@ -70,13 +89,15 @@ def _ordinal_frame(X: pd.DataFrame, impute: bool):
 
     cats = categorical_columns(X)
     nums = [c for c in X.columns if c not in cats]
-    encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
-                             encoded_missing_value=np.nan)
+    encoder = OrdinalEncoder(
+        handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan
+    )
     cat_steps = [encoder, SimpleImputer(strategy="most_frequent")] if impute else [encoder]
     num_steps = [SimpleImputer(strategy="median")] if impute else ["passthrough"]
     transformer = ColumnTransformer(
         [("cat", make_pipeline(*cat_steps), cats), ("num", make_pipeline(*num_steps), nums)],
-        verbose_feature_names_out=False)
+        verbose_feature_names_out=False,
+    )
     return transformer, len(cats)
 
 
@@ -86,12 +107,14 @@ def _drop_empty(fit: Callable[..., Fitted]) -> Callable[..., Fitted]:
     HistGradientBoosting (scikit-learn 1.9) raises "window shape cannot be larger than input
     array shape" on an all-NaN numeric column, e.g. TBG in sick.
     """
+
     def wrapped(X, y, task, budget, seed) -> Fitted:
         keep = [c for c in X.columns if X[c].notna().any()]
         fitted = fit(X[keep], y, task, budget, seed)
         prepare = fitted.prepare
         fitted.prepare = lambda T: prepare(T[keep])
         return fitted
+
     wrapped.__name__ = fit.__name__
     return wrapped
 
@@ -102,8 +125,12 @@ def _as_strings(X: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_bool_dtype(X[c]):
             X[c] = X[c].astype(float)
     for c in categorical_columns(X):
-        X[c] = X[c].astype(object).where(X[c].notna(), np.nan).map(
-            lambda v: v if isinstance(v, float) else str(v))
+        X[c] = (
+            X[c]
+            .astype(object)
+            .where(X[c].notna(), np.nan)
+            .map(lambda v: v if isinstance(v, float) else str(v))
+        )
     return X
 
 
@@ -115,8 +142,9 @@ def fit_hgb_default(X, y, task, budget, seed) -> Fitted:
     cls = HistGradientBoostingRegressor if task == "regression" else HistGradientBoostingClassifier
     # Encoded categoricals come first in the transformer's output.
     mask = [True] * n_cats + [False] * (X.shape[1] - n_cats)
-    model = make_pipeline(transformer, cls(random_state=seed,
-                                           categorical_features=mask if n_cats else None))
+    model = make_pipeline(
+        transformer, cls(random_state=seed, categorical_features=mask if n_cats else None)
+    )
     return Fitted(model.fit(_as_strings(X), y), prepare=_as_strings)
 
 
@@ -132,6 +160,7 @@ def fit_rf_default(X, y, task, budget, seed) -> Fitted:
 
 def _lgbm_class(task):
     from lightgbm import LGBMClassifier, LGBMRegressor
+
     return LGBMRegressor if task == "regression" else LGBMClassifier
 
 
@@ -156,10 +185,12 @@ def fit_optuna_lgbm(X, y, task, budget, seed) -> Fitted:
     started, wall_start = time.monotonic(), time.time()
     train, _ = as_category(X, X.iloc[:0])
     cls = _lgbm_class(task)
-    splitter = (KFold(5, shuffle=True, random_state=seed) if task == "regression"
-                else StratifiedKFold(5, shuffle=True, random_state=seed))
+    splitter = (
+        KFold(5, shuffle=True, random_state=seed)
+        if task == "regression"
+        else StratifiedKFold(5, shuffle=True, random_state=seed)
+    )
     folds = list(splitter.split(train, y))
-    classes = np.unique(y) if task != "regression" else None
 
     def params_of(trial) -> dict:
         return {
@@ -205,15 +236,25 @@ def fit_optuna_lgbm(X, y, task, budget, seed) -> Fitted:
 
     direction = "maximize" if task == "binary" else "minimize"
     study = optuna.create_study(direction=direction, sampler=optuna.samplers.TPESampler(seed=seed))
-    study.optimize(objective, timeout=max(budget - (time.monotonic() - started), 1.0),
-                   callbacks=[stop_for_refit])
+    study.optimize(
+        objective,
+        timeout=max(budget - (time.monotonic() - started), 1.0),
+        callbacks=[stop_for_refit],
+    )
     model = make(study.best_params).fit(train, y)
     trials = study.trials
-    first = next((t for t in trials if t.datetime_complete is not None and t.value is not None), None)
+    first = next(
+        (t for t in trials if t.datetime_complete is not None and t.value is not None), None
+    )
     to_first = first.datetime_complete.timestamp() - wall_start if first else None
-    return Fitted(model, prepare=lambda T: as_category(X, T)[1], n_trials=len(trials),
-                  time_to_first_model=to_first, val_score=float(study.best_value),
-                  details={"best_params": study.best_params})
+    return Fitted(
+        model,
+        prepare=lambda T: as_category(X, T)[1],
+        n_trials=len(trials),
+        time_to_first_model=to_first,
+        val_score=float(study.best_value),
+        details={"best_params": study.best_params},
+    )
 
 
 SYSTEMS: dict[str, Callable[..., Fitted]] = {

@@ -14,6 +14,7 @@ import sys
 import time
 import traceback
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,7 @@ def import_libraries(system: str) -> None:
     import sklearn.neural_network  # noqa: F401
     import sklearn.svm  # noqa: F401
     import xgboost  # noqa: F401
+
     if system.startswith("automl"):
         import automl  # noqa: F401
 
@@ -66,20 +68,30 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         fitted = fit(X_train, y_train, spec["task"], spec["budget"], spec["seed"])
         fit_time = time.monotonic() - t0
         out = prediction_payload(fitted.model, fitted.prepare(X_test), spec["task"])
-    return {"status": "ok", "fit_time": fit_time, "n_trials": fitted.n_trials,
-            "time_to_first_model": (fitted.time_to_first_model
-                                    if fitted.time_to_first_model is not None else fit_time),
-            "val_score": fitted.val_score, "details": fitted.details, **out}
+    return {
+        "status": "ok",
+        "fit_time": fit_time,
+        "n_trials": fitted.n_trials,
+        "time_to_first_model": (
+            fitted.time_to_first_model if fitted.time_to_first_model is not None else fit_time
+        ),
+        "val_score": fitted.val_score,
+        "details": fitted.details,
+        **out,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    spec_path, out_path = (argv if argv is not None else sys.argv[1:])
-    spec = json.loads(open(spec_path).read())
+    spec_path, out_path = argv if argv is not None else sys.argv[1:]
+    spec = json.loads(Path(spec_path).read_text())
     try:
         result = run(spec)
     except Exception as exc:  # recorded by the runner; the benchmark goes on
-        result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000],
-                  "traceback": traceback.format_exc(limit=8)}
+        result = {
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}"[:2000],
+            "traceback": traceback.format_exc(limit=8),
+        }
     with open(out_path + ".tmp", "w") as f:
         json.dump(result, f)
     os.replace(out_path + ".tmp", out_path)

@@ -37,8 +37,10 @@ def storage_url(request, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'search.db'}"
     url = os.environ.get("AUTOML_TEST_POSTGRES_URL")
     if not url:
-        reason = ("no PostgreSQL server to test against: bash tests/run.sh starts one and "
-                  "names it in AUTOML_TEST_POSTGRES_URL")
+        reason = (
+            "no PostgreSQL server to test against: bash tests/run.sh starts one and "
+            "names it in AUTOML_TEST_POSTGRES_URL"
+        )
         if os.environ.get("AUTOML_REQUIRE_POSTGRES"):
             pytest.fail(reason)
         pytest.skip(reason)
@@ -74,13 +76,15 @@ def make_mixed_frame(n: int = 240, seed: int = 0) -> tuple[pd.DataFrame, pd.Seri
     size = rng.normal(size=n)
     weight = rng.normal(size=n)
     logit = 2.0 * size + np.where(colour == "red", 2.0, -1.0) + 0.3 * rng.normal(size=n)
-    frame = pd.DataFrame({
-        "size": size,
-        "weight": weight,
-        "colour": pd.Series(colour, dtype=object),
-        "member": rng.choice([True, False], size=n),
-        "city": pd.Series(rng.choice(["a", "b", "c"], size=n), dtype="category"),
-    })
+    frame = pd.DataFrame(
+        {
+            "size": size,
+            "weight": weight,
+            "colour": pd.Series(colour, dtype=object),
+            "member": rng.choice([True, False], size=n),
+            "city": pd.Series(rng.choice(["a", "b", "c"], size=n), dtype="category"),
+        }
+    )
     frame.loc[rng.random(n) < 0.1, "size"] = np.nan
     frame.loc[rng.random(n) < 0.1, "colour"] = None
     y = pd.Series(np.where(logit > 0, "yes", "no"), name="label")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything the tests need and run them; exits with pytest's status.
+# Set up everything the tests need, check lint and types, run the tests; non-zero on any failure.
 #
 #   bash tests/run.sh            # from the repository root (the README's test line; .ci/run)
 #   bash tests/run.sh -k report  # arguments go to pytest
@@ -11,7 +11,8 @@
 # 2. A virtualenv in .venv with the package and the extras the tests need.
 # 3. A PostgreSQL server of its own: a temporary data directory, a free port, a database;
 #    as root, run as the 'postgres' user (PostgreSQL refuses to run as root).
-# 4. pytest. The server is stopped and its directory removed on exit, also when pytest
+# 4. ruff (lint and format check) and mypy, then pytest; the exit status is non-zero when
+#    any of them fails. The server is stopped and its directory removed on exit, also when pytest
 #    fails or the run is interrupted.
 #
 # AUTOML_CHROMIUM and AUTOML_CHROMEDRIVER point the browser test at other binaries.
@@ -102,7 +103,12 @@ fi
 export AUTOML_TEST_POSTGRES_URL="postgresql+psycopg://automl@127.0.0.1:$PG_PORT/automl_test"
 export AUTOML_REQUIRE_POSTGRES=1  # a storage test that finds no server fails, never skips
 
-export AUTOML_CHROMIUM="$CHROMIUM" AUTOML_CHROMEDRIVER="$CHROMEDRIVER"
+# -- lint, format and types (configured in pyproject.toml); the tests run either way -------
 status=0
+.venv/bin/ruff check automl tests benchmarks || status=$?
+.venv/bin/ruff format --check automl tests benchmarks || status=$?
+.venv/bin/mypy || status=$?
+
+export AUTOML_CHROMIUM="$CHROMIUM" AUTOML_CHROMEDRIVER="$CHROMEDRIVER"
 .venv/bin/python -m pytest -q "$@" || status=$?
 exit "$status"

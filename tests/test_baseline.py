@@ -24,8 +24,16 @@ def test_every_applicable_algorithm_and_the_dummy_on_the_same_folds(breast_cance
     assert set(board["algorithm"]) == expected | {"dummy"}
     assert (board["state"] == "complete").all(), board[["algorithm", "error"]]
     assert result.best_score > result.dummy_score + 0.2
-    for column in ("roc_auc", "std", "log_loss", "log_loss_std", "accuracy", "fit_time",
-                   "predict_ms_per_1000", "size_bytes"):
+    for column in (
+        "roc_auc",
+        "std",
+        "log_loss",
+        "log_loss_std",
+        "accuracy",
+        "fit_time",
+        "predict_ms_per_1000",
+        "size_bytes",
+    ):
         assert board[column].notna().all(), column
     assert (board["size_bytes"] > 0).all() and (board["predict_ms_per_1000"] > 0).all()
     assert all(len(folds["roc_auc"]) == 3 for folds in result.fold_scores.values())
@@ -39,8 +47,9 @@ def test_a_baseline_row_equals_the_opening_trial_of_a_search(breast_cancer):
     X, y = breast_cancer
     algorithms = ["logistic_regression", "gaussian_nb"]
     result = automl.baseline(X, y, cv=3, algorithms=algorithms, random_state=7)
-    search = AutoMLClassifier(n_trials=2, time_budget=None, cv=3, random_state=7,
-                              algorithms=algorithms).fit(X, y)
+    search = AutoMLClassifier(
+        n_trials=2, time_budget=None, cv=3, random_state=7, algorithms=algorithms
+    ).fit(X, y)
     opening = search.leaderboard_.set_index("algorithm")
     board = result.leaderboard.set_index("algorithm")
     for name in algorithms:
@@ -86,11 +95,30 @@ def test_cli_prints_the_leaderboard_and_writes_the_report(tmp_path, mixed, capsy
     data = tmp_path / "train.csv"
     X.assign(label=y).to_csv(data, index=False)
     out = tmp_path / "run"
-    code = main(["baseline", str(data), "--target", "label", "--cv", "3", "--algorithms",
-                 "logistic_regression", "gaussian_nb", "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "baseline",
+            str(data),
+            "--target",
+            "label",
+            "--cv",
+            "3",
+            "--algorithms",
+            "logistic_regression",
+            "gaussian_nb",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
-    assert "logistic_regression" in printed and "dummy" in printed and "±" in printed and "balanced_accuracy" in printed
+    assert (
+        "logistic_regression" in printed
+        and "dummy" in printed
+        and "±" in printed
+        and "balanced_accuracy" in printed
+    )
     assert {p.name for p in out.iterdir()} >= {"report.json", "report.html", "report.md"}
 
 
@@ -121,8 +149,9 @@ def test_help_of_the_new_commands_has_an_example(capsys):
 
 def test_a_time_budget_skips_what_would_start_too_late(breast_cancer):
     X, y = breast_cancer
-    result = automl.baseline(X, y, cv=3, time_budget=1e-9,
-                             algorithms=["logistic_regression", "random_forest"])
+    result = automl.baseline(
+        X, y, cv=3, time_budget=1e-9, algorithms=["logistic_regression", "random_forest"]
+    )
     board = result.leaderboard.set_index("algorithm")
     # The dummy model always runs first; every algorithm starts after the budget is spent.
     assert board.loc["dummy", "state"] == "complete"

@@ -22,8 +22,10 @@ from automl.report import write_report
 
 CHROMIUM = os.environ.get("AUTOML_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("AUTOML_CHROMEDRIVER", "/usr/bin/chromedriver")
-INSTALL = ("bash tests/run.sh (it installs chromium and chromium-driver as root on Debian, "
-           "and the test extras, selenium among them)")
+INSTALL = (
+    "bash tests/run.sh (it installs chromium and chromium-driver as root on Debian, "
+    "and the test extras, selenium among them)"
+)
 EVIL = "<script>alert(1)</script>"
 
 
@@ -38,11 +40,19 @@ def _browser():
         pytest.fail(f"The browser test needs selenium: {INSTALL}.")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                 "--disable-dev-shm-usage",
-                 "--window-size=1280,900"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+    ):
         options.add_argument(flag)
     profile = Path(os.environ.get("TMPDIR", "/tmp")) / f"automl-chromium-{os.getpid()}"
     options.add_argument(f"--user-data-dir={profile}")
@@ -72,8 +82,9 @@ def _classification_report(out: Path) -> Path:
 def _regression_fit_report(out: Path, diabetes) -> Path:
     X, y = diabetes
     X, y = X.iloc[:150], y.iloc[:150]
-    model = AutoMLRegressor(n_trials=8, time_budget=None, cv=3, random_state=0,
-                            algorithms=["ridge", "knn"]).fit(X, y)
+    model = AutoMLRegressor(
+        n_trials=8, time_budget=None, cv=3, random_state=0, algorithms=["ridge", "knn"]
+    ).fit(X, y)
     return write_report(model, X, y, out)["html"]
 
 
@@ -97,7 +108,8 @@ def test_report_renders_in_headless_chromium(kind, browser, tmp_path, request):
         browser.switch_to.alert.text  # noqa: B018 - the escaped <script> must not run
 
     rows = browser.execute_script(
-        "return document.querySelectorAll('table#leaderboard tbody tr').length")
+        "return document.querySelectorAll('table#leaderboard tbody tr').length"
+    )
     assert rows >= 3  # two algorithms and the dummy model
     drawn = browser.execute_script("""
         const out = {};

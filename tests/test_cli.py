@@ -17,8 +17,8 @@ from sklearn.datasets import load_breast_cancer
 
 from automl.cli import main
 from automl.cli.progress import format_progress
-from automl.search import SearchProgress
 from automl.persistence import load_model
+from automl.search import SearchProgress
 
 
 @pytest.fixture
@@ -31,9 +31,22 @@ def csv(tmp_path):
 
 
 def fit_args(csv, out, *extra):
-    return ["fit", str(csv), "--target", "target", "--out", str(out), "--cv", "3",
-            "--algorithms", "gaussian_nb,logistic_regression", "--time-budget", "30", "--quiet",
-            *extra]
+    return [
+        "fit",
+        str(csv),
+        "--target",
+        "target",
+        "--out",
+        str(out),
+        "--cv",
+        "3",
+        "--algorithms",
+        "gaussian_nb,logistic_regression",
+        "--time-budget",
+        "30",
+        "--quiet",
+        *extra,
+    ]
 
 
 def test_fit_then_predict(csv, tmp_path, capsys):
@@ -47,8 +60,9 @@ def test_fit_then_predict(csv, tmp_path, capsys):
     assert summary["trials"] == 4 and summary["metric"] == "roc_auc"
     assert len(pd.read_csv(out / "leaderboard.csv")) == 4
     preds = tmp_path / "preds.csv"
-    assert main(["predict", str(out / "model.automl"), str(csv), "--out", str(preds),
-                 "--proba"]) == 0
+    assert (
+        main(["predict", str(out / "model.automl"), str(csv), "--out", str(preds), "--proba"]) == 0
+    )
     table = pd.read_csv(preds)
     assert list(table.columns) == ["target", "proba_0", "proba_1"]
     truth = pd.read_csv(csv)["target"]
@@ -61,13 +75,21 @@ def test_saved_model_predicts_like_the_fitted_one(csv, tmp_path):
 
     frame = pd.read_csv(csv)
     X, y = frame.drop(columns="target"), frame["target"]
-    model = automl.fit(X, y, n_trials=3, time_budget=None, cv=3, random_state=0,
-                       algorithms=["lightgbm", "xgboost", "svm"])
+    model = automl.fit(
+        X,
+        y,
+        n_trials=3,
+        time_budget=None,
+        cv=3,
+        random_state=0,
+        algorithms=["lightgbm", "xgboost", "svm"],
+    )
     path = save_model(model, X, tmp_path / "m.automl")
     loaded = load_model(path)
     assert (loaded.predict(X) == model.predict(X)).all()
-    pd.testing.assert_frame_equal(pd.DataFrame(loaded.predict_proba(X)),
-                                  pd.DataFrame(model.predict_proba(X)))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(loaded.predict_proba(X)), pd.DataFrame(model.predict_proba(X))
+    )
     assert loaded.metadata["target"] == "target" and loaded.metadata["classes"] == [0, 1]
     assert loaded.metadata["versions"]["scikit-learn"]
 
@@ -89,7 +111,10 @@ def test_predict_schema_errors(csv, tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["fit", "data.xlsx", "--target", "y"], "unsupported file type '.xlsx'; give a .csv or .parquet"),
+        (
+            ["fit", "data.xlsx", "--target", "y"],
+            "unsupported file type '.xlsx'; give a .csv or .parquet",
+        ),
         (["fit", "nope.csv", "--target", "y"], "nope.csv: no such file"),
         (["predict", "nope.automl", "x.csv"], "no such model file"),
         (["space", "randomforest"], "Did you mean 'random_forest'"),
@@ -135,8 +160,10 @@ def test_registry_commands(capsys, tmp_path):
     assert main(["space", "svm"]) == 0
     assert "[params.degree]" in capsys.readouterr().out
     bad = tmp_path / "bad.toml"
-    bad.write_text('schema_version = 1\nestimator.classification = "sklearn.svm:SVC"\n'
-                   "[params.C]\ntype='float'\nlow=1.0\nhigh=0.1\ndefault=0.5\nwhy='x'\n")
+    bad.write_text(
+        'schema_version = 1\nestimator.classification = "sklearn.svm:SVC"\n'
+        "[params.C]\ntype='float'\nlow=1.0\nhigh=0.1\ndefault=0.5\nwhy='x'\n"
+    )
     assert main(["check-space", str(bad)]) == 2
     assert "[params.C] 'low' (1.0) must be below 'high'" in capsys.readouterr().err
 
@@ -149,22 +176,50 @@ def test_help_explains_every_command(capsys):
 
 
 def test_progress_line_format():
-    state = SearchProgress(elapsed=12.3, budget=60, running=2, done=14, complete=10, pruned=2,
-                           failed=1, timed_out=1, n_trials=None, best=0.99412,
-                           best_algorithm="lightgbm", metric="roc_auc")
-    assert format_progress(state) == ("[ 12.3s / 60s] 2 running, 14 done (10 complete, 2 "
-                                      "pruned, 1 failed, 1 timed out), best roc_auc 0.9941 "
-                                      "(lightgbm)")
+    state = SearchProgress(
+        elapsed=12.3,
+        budget=60,
+        running=2,
+        done=14,
+        complete=10,
+        pruned=2,
+        failed=1,
+        timed_out=1,
+        n_trials=None,
+        best=0.99412,
+        best_algorithm="lightgbm",
+        metric="roc_auc",
+    )
+    assert format_progress(state) == (
+        "[ 12.3s / 60s] 2 running, 14 done (10 complete, 2 "
+        "pruned, 1 failed, 1 timed out), best roc_auc 0.9941 "
+        "(lightgbm)"
+    )
 
 
 def test_progress_to_a_redirected_stderr_is_plain_lines(csv, tmp_path):
     """Not a terminal: no carriage returns, a line every few seconds and a last one."""
     out = tmp_path / "run"
-    argv = [sys.executable, "-m", "automl", "fit", str(csv), "--target", "target", "--out",
-            str(out), "--cv", "3", "--algorithms", "gaussian_nb,logistic_regression",
-            "--time-budget", "7"]
-    done = subprocess.run(argv, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": os.getcwd()})
+    argv = [
+        sys.executable,
+        "-m",
+        "automl",
+        "fit",
+        str(csv),
+        "--target",
+        "target",
+        "--out",
+        str(out),
+        "--cv",
+        "3",
+        "--algorithms",
+        "gaussian_nb,logistic_regression",
+        "--time-budget",
+        "7",
+    ]
+    done = subprocess.run(
+        argv, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()}
+    )
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stderr.splitlines() if " running, " in line]
     assert "\r" not in done.stderr
@@ -191,8 +246,12 @@ def test_kill_and_resume_keeps_every_finished_trial(csv, tmp_path):
     storage = f"sqlite:///{out / 'search.db'}"
     argv = [sys.executable, "-m", "automl", *fit_args(csv, out, "--time-budget", "120")]
     argv[argv.index("gaussian_nb,logistic_regression")] = "knn,logistic_regression,random_forest"
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONPATH": os.getcwd()})
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     deadline = time.monotonic() + 120
     db = out / "search.db"
     while time.monotonic() < deadline and process.poll() is None:
@@ -206,12 +265,25 @@ def test_kill_and_resume_keeps_every_finished_trial(csv, tmp_path):
     before = {t.number: (t.params, t.value, t.state) for t in study.trials if t.state.is_finished()}
     assert len(before) >= 4
     # what the killed driver was running at that moment (it always has a trial out)
-    running = {t.number: t.params for t in study.trials
-               if t.state == optuna.trial.TrialState.RUNNING}
+    running = {
+        t.number: t.params for t in study.trials if t.state == optuna.trial.TrialState.RUNNING
+    }
     assert running
     total = len(before) + 4
-    assert main(fit_args(csv, out, "--resume", "--trials", str(total),
-                         "--algorithms", "knn,logistic_regression,random_forest")) == 0
+    assert (
+        main(
+            fit_args(
+                csv,
+                out,
+                "--resume",
+                "--trials",
+                str(total),
+                "--algorithms",
+                "knn,logistic_regression,random_forest",
+            )
+        )
+        == 0
+    )
     after = optuna.load_study(study_name="automl", storage=storage).trials
     kept = {t.number: (t.params, t.value, t.state) for t in after if t.number in before}
     assert kept == before  # nothing finished was lost or changed
@@ -235,8 +307,12 @@ def test_kill_and_resume_keeps_every_finished_trial(csv, tmp_path):
 def test_a_second_driver_on_a_running_search_is_refused(csv, tmp_path, capsys):
     out = tmp_path / "run"
     argv = [sys.executable, "-m", "automl", *fit_args(csv, out, "--time-budget", "120")]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONPATH": os.getcwd()})
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:

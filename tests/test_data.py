@@ -13,8 +13,7 @@ from automl.exceptions import DataValidationError, DroppedColumnWarning, Unknown
 
 def frame(n: int = 30) -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
-                         "y": np.arange(n) % 2})
+    return pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "y": np.arange(n) % 2})
 
 
 def test_task_inference():
@@ -22,13 +21,17 @@ def test_task_inference():
     assert validate_data(df, target="y")[2].task == "binary"
     assert validate_data(df.assign(y=np.arange(30) % 3), target="y")[2].task == "multiclass"
     assert validate_data(df.assign(y=np.linspace(0, 1, 30)), target="y")[2].task == "regression"
-    assert validate_data(df.assign(y=[f"c{i % 3}" for i in range(30)]),
-                         target="y")[2].task == "multiclass"
+    assert (
+        validate_data(df.assign(y=[f"c{i % 3}" for i in range(30)]), target="y")[2].task
+        == "multiclass"
+    )
     # integers with many distinct values are a quantity, not classes
     assert validate_data(df.assign(y=np.arange(30) * 7), target="y")[2].task == "regression"
     # the override wins
-    assert validate_data(df.assign(y=np.arange(30) % 3), target="y",
-                         task="regression")[2].task == "regression"
+    assert (
+        validate_data(df.assign(y=np.arange(30) % 3), target="y", task="regression")[2].task
+        == "regression"
+    )
 
 
 def test_column_kinds_and_override(mixed):

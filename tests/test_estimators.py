@@ -30,8 +30,12 @@ def test_end_to_end_beats_the_dummy_baseline(dataset, request):
     result = automl.fit(X, y, n_trials=12, **FAST)
     expected_task = {"breast_cancer": "binary", "wine": "multiclass", "diabetes": "regression"}
     assert result.profile_.task == expected_task[dataset]
-    assert result.metric_ == {"binary": "roc_auc", "multiclass": "log_loss",
-                              "regression": "rmse"}[result.profile_.task]
+    assert (
+        result.metric_
+        == {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}[
+            result.profile_.task
+        ]
+    )
     if result.metric_ == "roc_auc":
         assert result.best_score_ > result.dummy_score_ + 0.2
     else:  # losses: lower is better
@@ -64,7 +68,9 @@ def test_same_seed_same_trials(breast_cancer):
     assert boards[0]["params"].tolist() == boards[1]["params"].tolist()
     np.testing.assert_allclose(boards[0]["roc_auc"], boards[1]["roc_auc"])
     other = AutoMLClassifier(n_trials=14, time_budget=None, cv=3, random_state=1).fit(X, y)
-    assert other.leaderboard_.sort_values("trial")["params"].tolist() != boards[0]["params"].tolist()
+    assert (
+        other.leaderboard_.sort_values("trial")["params"].tolist() != boards[0]["params"].tolist()
+    )
 
 
 def test_time_budget_is_respected_loosely(breast_cancer):
@@ -77,7 +83,8 @@ def test_time_budget_is_respected_loosely(breast_cancer):
 
 def test_a_crashing_algorithm_is_recorded_and_the_search_goes_on(tmp_path, breast_cancer):
     space = tmp_path / "broken.toml"
-    space.write_text(textwrap.dedent("""
+    space.write_text(
+        textwrap.dedent("""
         schema_version = 1
         estimator.classification = "sklearn.linear_model:LogisticRegression"
         [fixed]
@@ -89,11 +96,13 @@ def test_a_crashing_algorithm_is_recorded_and_the_search_goes_on(tmp_path, breas
         log = true
         default = 1.0
         why = "test: this estimator always raises at fit"
-    """))
+    """)
+    )
     X, y = breast_cancer
     with pytest.warns(TrialFailedWarning, match="'broken' failed"):
-        model = AutoMLClassifier(n_trials=8, spaces=[space], algorithms=["broken", "gaussian_nb"],
-                                 **FAST).fit(X, y)
+        model = AutoMLClassifier(
+            n_trials=8, spaces=[space], algorithms=["broken", "gaussian_nb"], **FAST
+        ).fit(X, y)
     board = model.leaderboard_
     failed = board[board["state"] == "failed"]
     assert len(failed) >= 1 and set(failed["algorithm"]) == {"broken"}
@@ -131,8 +140,16 @@ def test_results_in_scikit_learn_shape(breast_cancer):
     model = AutoMLClassifier(n_trials=6, **FAST).fit(X, y)
     results = model.cv_results_
     n = model.n_trials_
-    for key in ("params", "mean_test_score", "std_test_score", "rank_test_score",
-                "split0_test_score", "split2_test_score", "mean_fit_time", "param_algorithm"):
+    for key in (
+        "params",
+        "mean_test_score",
+        "std_test_score",
+        "rank_test_score",
+        "split0_test_score",
+        "split2_test_score",
+        "mean_fit_time",
+        "param_algorithm",
+    ):
         assert len(results[key]) == n
     best = int(np.argmin(results["rank_test_score"]))
     assert results["params"][best] == model.best_params_
@@ -152,18 +169,26 @@ def test_defaults_open_the_search_cheapest_first(breast_cancer):
 def test_user_configurations_run_first_or_alone(breast_cancer):
     X, y = breast_cancer
     configurations = [{"algorithm": "knn", "n_neighbors": 7}, {"algorithm": "ridge"}]
-    with pytest.raises(InvalidParameterError, match=r"configurations\[1\] must name an 'algorithm'"):
+    with pytest.raises(
+        InvalidParameterError, match=r"configurations\[1\] must name an 'algorithm'"
+    ):
         AutoMLClassifier(n_trials=3, configurations=configurations, **FAST).fit(X, y)
-    configurations = [{"algorithm": "knn", "n_neighbors": 7},
-                      {"algorithm": "logistic_regression", "solver": "saga", "l1_ratio": 0.5}]
+    configurations = [
+        {"algorithm": "knn", "n_neighbors": 7},
+        {"algorithm": "logistic_regression", "solver": "saga", "l1_ratio": 0.5},
+    ]
     model = AutoMLClassifier(strategy="manual", configurations=configurations, **FAST).fit(X, y)
     board = model.leaderboard_.sort_values("trial")
     assert board["algorithm"].tolist() == ["knn", "logistic_regression"]
     assert board.iloc[0]["params"]["n_neighbors"] == 7
     assert board.iloc[1]["params"]["l1_ratio"] == 0.5
     with pytest.raises(InvalidParameterError, match="'l1_ratio'.* do not apply"):
-        AutoMLClassifier(strategy="manual", configurations=[
-            {"algorithm": "logistic_regression", "solver": "lbfgs", "l1_ratio": 0.5}], **FAST
+        AutoMLClassifier(
+            strategy="manual",
+            configurations=[
+                {"algorithm": "logistic_regression", "solver": "lbfgs", "l1_ratio": 0.5}
+            ],
+            **FAST,
         ).fit(X, y)
 
 
@@ -171,14 +196,18 @@ def test_random_and_grid_strategies(breast_cancer):
     X, y = breast_cancer
     random = AutoMLClassifier(n_trials=5, strategy="random", algorithms=["knn"], **FAST).fit(X, y)
     assert random.n_trials_ == 5
-    grid = AutoMLClassifier(n_trials=6, strategy="grid", algorithms=["knn", "gaussian_nb"],
-                            **FAST).fit(X, y)
+    grid = AutoMLClassifier(
+        n_trials=6, strategy="grid", algorithms=["knn", "gaussian_nb"], **FAST
+    ).fit(X, y)
     board = grid.leaderboard_.sort_values("trial")
     assert set(board["algorithm"]) == {"knn", "gaussian_nb"}  # interleaved, not one grid first
     assert len({repr(sorted(p.items())) for p in board["params"]}) == 6
     knn_levels = {1, 5, 10, 100}
-    assert all(p["n_neighbors"] in knn_levels
-               for p, a in zip(board["params"], board["algorithm"]) if a == "knn")
+    assert all(
+        p["n_neighbors"] in knn_levels
+        for p, a in zip(board["params"], board["algorithm"])
+        if a == "knn"
+    )
 
 
 def test_auto_cv_is_5_folds_on_small_data_and_a_holdout_on_large():
@@ -187,7 +216,7 @@ def test_auto_cv_is_5_folds_on_small_data_and_a_holdout_on_large():
     small = make_splits("auto", "binary", np.arange(200) % 2, random_state=0)
     assert len(small) == 5
     y = np.arange(AUTO_HOLDOUT_ROWS + 1) % 2
-    (train, test), = make_splits("auto", "binary", y, random_state=0)
+    ((train, test),) = make_splits("auto", "binary", y, random_state=0)
     assert len(test) == pytest.approx(0.2 * len(y), abs=1)
     with pytest.raises(InvalidParameterError, match="'auto' or a scikit-learn splitter"):
         make_splits("fivefold", "binary", y)
@@ -196,16 +225,18 @@ def test_auto_cv_is_5_folds_on_small_data_and_a_holdout_on_large():
 @pytest.mark.parametrize("cv", [0.25, KFold(3, shuffle=True, random_state=0)])
 def test_cv_accepts_a_holdout_fraction_or_a_splitter(cv, diabetes):
     X, y = diabetes
-    model = AutoMLRegressor(n_trials=2, algorithms=["ridge"], time_budget=None, cv=cv,
-                            random_state=0).fit(X, y)
+    model = AutoMLRegressor(
+        n_trials=2, algorithms=["ridge"], time_budget=None, cv=cv, random_state=0
+    ).fit(X, y)
     assert model.n_splits_ == (1 if cv == 0.25 else 3)
 
 
 def test_groups_keep_rows_of_a_group_together(diabetes):
     X, y = diabetes
     groups = np.arange(len(X)) % 10
-    model = AutoMLRegressor(n_trials=2, algorithms=["ridge"], time_budget=None, cv=GroupKFold(5),
-                            random_state=0).fit(X, y, groups=groups)
+    model = AutoMLRegressor(
+        n_trials=2, algorithms=["ridge"], time_budget=None, cv=GroupKFold(5), random_state=0
+    ).fit(X, y, groups=groups)
     assert model.n_splits_ == 5
     with pytest.raises(InvalidParameterError, match="groups has 3 entries"):
         AutoMLRegressor(n_trials=1, **FAST).fit(X, y, groups=[1, 2, 3])
@@ -239,23 +270,31 @@ def test_best_pipeline_predicts_in_a_process_that_never_imported_automl(tmp_path
         "assert not any(m.split('.')[0] == 'automl' for m in sys.modules), 'automl imported'\n"
         "print(','.join(map(str, model.predict(X))))\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip().split(",") == list(map(str, expected))
 
 
-def test_ctrl_c_in_process_keeps_the_finished_trials_and_returns_their_best(tmp_path,
-                                                                          breast_cancer):
+def test_ctrl_c_in_process_keeps_the_finished_trials_and_returns_their_best(
+    tmp_path, breast_cancer
+):
     space = tmp_path / "interrupt.toml"
-    space.write_text(textwrap.dedent("""
+    space.write_text(
+        textwrap.dedent("""
         schema_version = 1
         estimator.classification = "conftest:InterruptOnFit"
         cost = 100.0
-    """))
+    """)
+    )
     X, y = breast_cancer
-    model = AutoMLClassifier(n_trials=10, spaces=[space], executor="inprocess",
-                             algorithms=["gaussian_nb", "logistic_regression", "interrupt"],
-                             **FAST).fit(X, y)
+    model = AutoMLClassifier(
+        n_trials=10,
+        spaces=[space],
+        executor="inprocess",
+        algorithms=["gaussian_nb", "logistic_regression", "interrupt"],
+        **FAST,
+    ).fit(X, y)
     assert model.interrupted_
     states = model.leaderboard_.set_index("algorithm")["state"]
     assert states["gaussian_nb"] == "complete" and states["logistic_regression"] == "complete"
@@ -275,9 +314,13 @@ def test_ctrl_c_with_worker_processes_keeps_the_finished_trials(breast_cancer):
             pressed.append(progress.running)
             os.kill(os.getpid(), signal.SIGINT)
 
-    model = AutoMLClassifier(n_trials=40, callbacks=[press_ctrl_c], n_jobs=2,
-                             algorithms=["gaussian_nb", "logistic_regression", "knn"],
-                             **FAST).fit(X, y)
+    model = AutoMLClassifier(
+        n_trials=40,
+        callbacks=[press_ctrl_c],
+        n_jobs=2,
+        algorithms=["gaussian_nb", "logistic_regression", "knn"],
+        **FAST,
+    ).fit(X, y)
     assert model.interrupted_
     board = model.leaderboard_
     assert (board["state"] == "complete").sum() >= 3

@@ -15,8 +15,12 @@ import automl
 from automl import AutoMLClassifier
 from automl.exceptions import TrialFailedWarning
 
-FAULTS = {"sleeper": ("SleepsForever", "timeout"), "hog": ("EatsMemory", "memory"),
-          "segfault": ("Segfaults", "crashed"), "raiser": ("Raises", "error")}
+FAULTS = {
+    "sleeper": ("SleepsForever", "timeout"),
+    "hog": ("EatsMemory", "memory"),
+    "segfault": ("Segfaults", "crashed"),
+    "raiser": ("Raises", "error"),
+}
 
 
 def fault_spaces(folder):
@@ -24,8 +28,9 @@ def fault_spaces(folder):
     for name, (cls, _) in FAULTS.items():
         path = folder / f"{name}.toml"
         # cheapest of all, so their opening trials run first
-        path.write_text(f'schema_version = 1\nestimator.classification = "conftest:{cls}"\n'
-                        'cost = 0.01\n')
+        path.write_text(
+            f'schema_version = 1\nestimator.classification = "conftest:{cls}"\ncost = 0.01\n'
+        )
         paths.append(path)
     return paths
 
@@ -35,16 +40,23 @@ def within_budget(seconds, budget):
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_hanging_memory_hungry_crashing_and_raising_learners_are_recorded(tmp_path, n_jobs,
-                                                                         breast_cancer):
+def test_hanging_memory_hungry_crashing_and_raising_learners_are_recorded(
+    tmp_path, n_jobs, breast_cancer
+):
     X, y = breast_cancer
     budget = 12
     started = time.monotonic()
     with pytest.warns(TrialFailedWarning):
         model = AutoMLClassifier(
-            time_budget=budget, trial_time_limit=2.5, memory_limit=450, n_jobs=n_jobs, cv=3,
-            spaces=fault_spaces(tmp_path), algorithms=[*FAULTS, "logistic_regression"],
-            random_state=0).fit(X, y)
+            time_budget=budget,
+            trial_time_limit=2.5,
+            memory_limit=450,
+            n_jobs=n_jobs,
+            cv=3,
+            spaces=fault_spaces(tmp_path),
+            algorithms=[*FAULTS, "logistic_regression"],
+            random_state=0,
+        ).fit(X, y)
     assert within_budget(time.monotonic() - started, budget)
     assert model.best_algorithm_ == "logistic_regression"
     assert model.best_score_ > model.dummy_score_
@@ -70,8 +82,15 @@ def test_an_algorithm_failing_three_times_in_a_row_is_dropped(tmp_path, breast_c
     sleeper = fault_spaces(tmp_path)[0]
     with pytest.warns(TrialFailedWarning):
         model = AutoMLClassifier(
-            n_trials=12, time_budget=None, trial_time_limit=0.5, strategy="random", cv=3,
-            spaces=[sleeper], algorithms=["sleeper", "gaussian_nb"], random_state=0).fit(X, y)
+            n_trials=12,
+            time_budget=None,
+            trial_time_limit=0.5,
+            strategy="random",
+            cv=3,
+            spaces=[sleeper],
+            algorithms=["sleeper", "gaussian_nb"],
+            random_state=0,
+        ).fit(X, y)
     board = model.leaderboard_
     sleeps = board[board["algorithm"] == "sleeper"]
     assert (sleeps["reason"] == "timeout").sum() == 3
@@ -80,8 +99,7 @@ def test_an_algorithm_failing_three_times_in_a_row_is_dropped(tmp_path, breast_c
     assert model.best_algorithm_ == "gaussian_nb"
 
 
-@pytest.mark.parametrize("budget, outer_cv", [(1, None), (3, None), (10, None), (3, 3),
-                                              (10, 3)])
+@pytest.mark.parametrize("budget, outer_cv", [(1, None), (3, None), (10, None), (3, 3), (10, 3)])
 def test_fit_ends_within_the_time_budget_and_beats_the_dummy(budget, outer_cv):
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     started = time.monotonic()
@@ -106,8 +124,19 @@ def test_cli_fit_writes_model_and_report_within_the_time_budget(tmp_path, budget
     load_breast_cancer(as_frame=True).frame.to_csv(data, index=False)
     out = tmp_path / "run"
     started = time.monotonic()
-    status = main(["fit", str(data), "--target", "target", "--out", str(out),
-                   "--time-budget", str(budget), "--quiet"])
+    status = main(
+        [
+            "fit",
+            str(data),
+            "--target",
+            "target",
+            "--out",
+            str(out),
+            "--time-budget",
+            str(budget),
+            "--quiet",
+        ]
+    )
     seconds = time.monotonic() - started
     assert status == 0
     assert within_budget(seconds, budget), seconds
@@ -119,8 +148,14 @@ def test_cli_fit_writes_model_and_report_within_the_time_budget(tmp_path, budget
 
 def test_same_seed_and_n_jobs_give_the_same_trials_in_parallel(breast_cancer):
     X, y = breast_cancer
-    kwargs = dict(n_trials=14, time_budget=None, cv=3, n_jobs=2, random_state=3,
-                  algorithms=["gaussian_nb", "logistic_regression", "knn", "extra_trees"])
+    kwargs = dict(
+        n_trials=14,
+        time_budget=None,
+        cv=3,
+        n_jobs=2,
+        random_state=3,
+        algorithms=["gaussian_nb", "logistic_regression", "knn", "extra_trees"],
+    )
     first = AutoMLClassifier(**kwargs).fit(X, y)
     second = AutoMLClassifier(**kwargs).fit(X, y)
     assert [t.params for t in first.study_.trials] == [t.params for t in second.study_.trials]
@@ -132,9 +167,15 @@ def test_same_seed_and_n_jobs_give_the_same_trials_in_parallel(breast_cancer):
 def test_progress_callbacks_see_running_and_finished_trials(breast_cancer):
     X, y = breast_cancer
     seen = []
-    model = AutoMLClassifier(n_trials=6, time_budget=None, cv=3, n_jobs=2, random_state=0,
-                             algorithms=["gaussian_nb", "logistic_regression"],
-                             callbacks=[seen.append]).fit(X, y)
+    model = AutoMLClassifier(
+        n_trials=6,
+        time_budget=None,
+        cv=3,
+        n_jobs=2,
+        random_state=0,
+        algorithms=["gaussian_nb", "logistic_regression"],
+        callbacks=[seen.append],
+    ).fit(X, y)
     assert seen and max(p.running for p in seen) == 2
     last = seen[-1]
     assert last.done == 6 and last.running == 0
@@ -154,10 +195,15 @@ def test_a_worker_killed_from_outside_is_a_crashed_trial_and_the_search_goes_on(
                 killed.append(workers[0].pid)
                 workers[0].kill()
 
-    model = AutoMLClassifier(n_trials=8, time_budget=None, cv=3, random_state=0,
-                             algorithms=["extra_trees", "logistic_regression"],
-                             configurations=[{"algorithm": "extra_trees", "n_estimators": 500}],
-                             callbacks=[kill_a_worker]).fit(X, y)
+    model = AutoMLClassifier(
+        n_trials=8,
+        time_budget=None,
+        cv=3,
+        random_state=0,
+        algorithms=["extra_trees", "logistic_regression"],
+        configurations=[{"algorithm": "extra_trees", "n_estimators": 500}],
+        callbacks=[kill_a_worker],
+    ).fit(X, y)
     board = model.leaderboard_
     assert killed
     crashed = board[board["reason"] == "crashed"]
@@ -183,10 +229,26 @@ def test_an_interrupted_cli_run_leaves_no_worker_behind(tmp_path):
     data = tmp_path / "data.csv"
     frame.to_csv(data, index=False)
     process = subprocess.Popen(
-        [sys.executable, "-m", "automl", "fit", str(data), "--target", "target", "--out",
-         str(tmp_path / "run"), "--time-budget", "60", "--jobs", "2", "--quiet"],
-        env={**os.environ, "PYTHONPATH": os.getcwd()}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "automl",
+            "fit",
+            str(data),
+            "--target",
+            "target",
+            "--out",
+            str(tmp_path / "run"),
+            "--time-budget",
+            "60",
+            "--jobs",
+            "2",
+            "--quiet",
+        ],
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     driver = psutil.Process(process.pid)
     deadline = time.monotonic() + 30
     descendants = []
@@ -220,7 +282,8 @@ print("states", sorted(set(model.leaderboard_["state"])), model.best_score_ > 0.
 
 @pytest.mark.parametrize("source", ["file", "stdin"])
 def test_a_script_without_a_main_guard_runs_once_and_its_scorer_reaches_the_workers(
-        tmp_path, source):
+    tmp_path, source
+):
     """Workers never run the user's script again (no guard needed, stdin works)."""
     import subprocess
     import sys
@@ -228,9 +291,15 @@ def test_a_script_without_a_main_guard_runs_once_and_its_scorer_reaches_the_work
     script = tmp_path / "search.py"
     script.write_text(UNGUARDED_SCRIPT)
     command = [sys.executable, str(script)] if source == "file" else [sys.executable, "-"]
-    result = subprocess.run(command, input=None if source == "file" else UNGUARDED_SCRIPT,
-                            capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    result = subprocess.run(
+        command,
+        input=None if source == "file" else UNGUARDED_SCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("script body ran") == 1
     assert "states ['complete'] True" in result.stdout, result.stdout + result.stderr

@@ -7,11 +7,10 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import RowRecorder
 
 import automl
-from automl import AutoMLClassifier, AutoMLRegressor
-
-from conftest import RowRecorder
+from automl import AutoMLClassifier
 
 FAST = dict(time_budget=None, cv=3, random_state=0)
 
@@ -19,22 +18,27 @@ FAST = dict(time_budget=None, cv=3, random_state=0)
 def test_outer_test_rows_are_never_seen_by_inner_searches(tmp_path):
     space = tmp_path / "recorder.toml"
     log = tmp_path / "fits.log"
-    space.write_text(textwrap.dedent(f"""
+    space.write_text(
+        textwrap.dedent(f"""
         schema_version = 1
         estimator.classification = "conftest:RowRecorder"
         preprocessing = "native"
         [fixed]
         log = "{log}"
-    """))
+    """)
+    )
     rng = np.random.default_rng(0)
     n = 90
     X = pd.DataFrame({"row_id": np.arange(n, dtype=float), "x": rng.normal(size=n)})
     y = np.arange(n) % 2
-    model = AutoMLClassifier(n_trials=2, spaces=[space], algorithms=["recorder"], outer_cv=3,
-                             metric="accuracy", **FAST).fit(X, y)
+    model = AutoMLClassifier(
+        n_trials=2, spaces=[space], algorithms=["recorder"], outer_cv=3, metric="accuracy", **FAST
+    ).fit(X, y)
     outer_train = [set(train.tolist()) for train, _ in model.nested_cv_.splits]
-    assert all(not (set(test.tolist()) & outer_train[i])
-               for i, (_, test) in enumerate(model.nested_cv_.splits))
+    assert all(
+        not (set(test.tolist()) & outer_train[i])
+        for i, (_, test) in enumerate(model.nested_cv_.splits)
+    )
     # Fits happen fold after fold: assign each to the current outer fold while it fits
     # inside that fold's training rows; anything else is a leak (or the final search).
     fold, assigned = 0, [0, 0, 0]
@@ -46,7 +50,7 @@ def test_outer_test_rows_are_never_seen_by_inner_searches(tmp_path):
             break
         assigned[fold] += 1
     assert all(count > 0 for count in assigned), assigned
-    final_fits = fitted_rows[sum(assigned):]
+    final_fits = fitted_rows[sum(assigned) :]
     assert final_fits and max(len(r) for r in final_fits) == n  # the refit on all rows
 
 
@@ -54,8 +58,9 @@ def test_pure_noise_inner_best_is_optimistic_outer_stays_near_chance():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(200, 10)), columns=[f"f{i}" for i in range(10)])
     y = rng.integers(0, 2, size=200)
-    model = AutoMLClassifier(n_trials=15, outer_cv=3, algorithms=["knn", "logistic_regression"],
-                             **FAST).fit(X, y)
+    model = AutoMLClassifier(
+        n_trials=15, outer_cv=3, algorithms=["knn", "logistic_regression"], **FAST
+    ).fit(X, y)
     nested = model.nested_cv_
     assert abs(nested.mean - 0.5) < 0.15  # seeds 0-4 gave 0.39 to 0.56
     assert nested.inner_mean > nested.mean
@@ -66,12 +71,21 @@ def test_pure_noise_inner_best_is_optimistic_outer_stays_near_chance():
 
 def test_nested_results_have_every_metric_per_fold_and_a_summary(wine):
     X, y = wine
-    model = AutoMLClassifier(n_trials=4, outer_cv=3, algorithms=["logistic_regression", "knn"],
-                             **FAST).fit(X, y)
+    model = AutoMLClassifier(
+        n_trials=4, outer_cv=3, algorithms=["logistic_regression", "knn"], **FAST
+    ).fit(X, y)
     folds = model.nested_cv_.folds
     assert len(folds) == 3
-    assert {"log_loss", "accuracy", "balanced_accuracy", "algorithm", "params", "inner_best",
-            "trials", "seconds"} <= set(folds.columns)
+    assert {
+        "log_loss",
+        "accuracy",
+        "balanced_accuracy",
+        "algorithm",
+        "params",
+        "inner_best",
+        "trials",
+        "seconds",
+    } <= set(folds.columns)
     assert folds["accuracy"].min() > 0.7
     assert sum(model.nested_cv_.selection.values()) == 3
     text = model.nested_cv_.summary()
@@ -81,8 +95,10 @@ def test_nested_results_have_every_metric_per_fold_and_a_summary(wine):
 
 def test_regression_path_and_determinism(diabetes):
     X, y = diabetes
-    runs = [automl.fit(X, y, n_trials=3, outer_cv=3, algorithms=["ridge", "knn"], **FAST)
-            for _ in range(2)]
+    runs = [
+        automl.fit(X, y, n_trials=3, outer_cv=3, algorithms=["ridge", "knn"], **FAST)
+        for _ in range(2)
+    ]
     a, b = (r.nested_cv_.folds for r in runs)
     assert a["rmse"].tolist() == b["rmse"].tolist()
     assert a["params"].tolist() == b["params"].tolist()
@@ -92,8 +108,7 @@ def test_regression_path_and_determinism(diabetes):
 
 def test_parallel_outer_folds_equal_the_sequential_run(breast_cancer):
     X, y = breast_cancer
-    kwargs = dict(n_trials=3, outer_cv=2, algorithms=["gaussian_nb", "logistic_regression"],
-                  **FAST)
+    kwargs = dict(n_trials=3, outer_cv=2, algorithms=["gaussian_nb", "logistic_regression"], **FAST)
     sequential = AutoMLClassifier(n_jobs=1, **kwargs).fit(X, y).nested_cv_.folds
     parallel = AutoMLClassifier(n_jobs=2, **kwargs).fit(X, y).nested_cv_.folds
     cols = ["roc_auc", "algorithm", "inner_best", "trials"]

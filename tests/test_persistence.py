@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import skops.io as sio
+from conftest import make_mixed_frame
 from threadpoolctl import threadpool_limits
 
 import automl
@@ -16,8 +17,6 @@ from automl.exceptions import DataValidationError
 from automl.persistence import TRUSTED_TYPES, load_model, save_model
 from automl.registry import load_registry
 
-from conftest import make_mixed_frame
-
 REGISTRY = load_registry()
 CASES = [(name, task) for name, spec in sorted(REGISTRY.items()) for task in spec.tasks]
 
@@ -26,8 +25,11 @@ CASES = [(name, task) for name, spec in sorted(REGISTRY.items()) for task in spe
 def test_every_algorithm_needs_only_allow_listed_types(name, task):
     X, _ = make_mixed_frame(150)
     rng = np.random.default_rng(0)
-    y = {"binary": rng.integers(0, 2, 150), "multiclass": rng.integers(0, 3, 150),
-         "regression": rng.normal(size=150)}[task]
+    y = {
+        "binary": rng.integers(0, 2, 150),
+        "multiclass": rng.integers(0, 3, 150),
+        "regression": rng.normal(size=150),
+    }[task]
     X, y, profile = validate_data(X, y, task=task)
     candidate = make_candidate(REGISTRY[name], task)
     with warnings.catch_warnings(), threadpool_limits(limits=1):
@@ -38,20 +40,23 @@ def test_every_algorithm_needs_only_allow_listed_types(name, task):
     assert untrusted <= set(TRUSTED_TYPES), untrusted - set(TRUSTED_TYPES)
 
 
-def test_types_off_the_allow_list_are_refused_unless_trusted(tmp_path, breast_cancer,
-                                                              monkeypatch):
+def test_types_off_the_allow_list_are_refused_unless_trusted(tmp_path, breast_cancer, monkeypatch):
     X, y = breast_cancer
-    model = automl.fit(X, y, n_trials=1, algorithms=["random_forest"], time_budget=None, cv=3,
-                       random_state=0)
+    model = automl.fit(
+        X, y, n_trials=1, algorithms=["random_forest"], time_budget=None, cv=3, random_state=0
+    )
     path = save_model(model, X, tmp_path / "m.automl")
     assert (load_model(path).predict(X) == model.predict(X)).all()
     # as if the file held a type automl never produces
-    monkeypatch.setattr("automl.persistence.TRUSTED_TYPES",
-                        tuple(t for t in TRUSTED_TYPES if t != "sklearn.tree._tree.Tree"))
+    monkeypatch.setattr(
+        "automl.persistence.TRUSTED_TYPES",
+        tuple(t for t in TRUSTED_TYPES if t != "sklearn.tree._tree.Tree"),
+    )
     with pytest.raises(DataValidationError, match=r"\['sklearn.tree._tree.Tree'\]. Refusing"):
         load_model(path)
-    assert (load_model(path, trusted=("sklearn.tree._tree.Tree",)).predict(X)
-            == model.predict(X)).all()
+    assert (
+        load_model(path, trusted=("sklearn.tree._tree.Tree",)).predict(X) == model.predict(X)
+    ).all()
 
 
 def test_a_file_that_is_not_a_model_is_named(tmp_path):
@@ -68,8 +73,9 @@ def test_loading_warns_when_library_versions_differ(tmp_path, breast_cancer):
     from automl.persistence import ModelVersionWarning
 
     X, y = breast_cancer
-    model = automl.fit(X, y, n_trials=1, algorithms=["gaussian_nb"], time_budget=None, cv=3,
-                       random_state=0)
+    model = automl.fit(
+        X, y, n_trials=1, algorithms=["gaussian_nb"], time_budget=None, cv=3, random_state=0
+    )
     path = save_model(model, X, tmp_path / "m.automl")
     with zipfile.ZipFile(path) as archive:
         meta = json.loads(archive.read("metadata.json"))

@@ -12,7 +12,8 @@ from automl.registry import load_registry, select_candidates
 
 def write_space(tmp_path, name: str, extra: str) -> str:
     path = tmp_path / f"{name}.toml"
-    path.write_text(textwrap.dedent(f"""
+    path.write_text(
+        textwrap.dedent(f"""
         schema_version = 1
         estimator.classification = "sklearn.naive_bayes:GaussianNB"
         {extra}
@@ -23,7 +24,8 @@ def write_space(tmp_path, name: str, extra: str) -> str:
         log = true
         default = 1e-9
         why = "scikit-learn docs"
-    """))
+    """)
+    )
     return str(path)
 
 

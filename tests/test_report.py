@@ -28,10 +28,16 @@ def evil_frame(n: int = 160, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     """A binary task whose column names and class labels are HTML and Markdown."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=n)
-    X = pd.DataFrame({EVIL: x, "noise": rng.normal(size=n),
-                      "colour | *bold*": rng.choice(["<b>red</b>", "$blue$"], size=n)})
-    y = pd.Series(np.where(x + 0.5 * rng.normal(size=n) > 0, "<i>yes</i>", "$no$ & co"),
-                  name="label")
+    X = pd.DataFrame(
+        {
+            EVIL: x,
+            "noise": rng.normal(size=n),
+            "colour | *bold*": rng.choice(["<b>red</b>", "$blue$"], size=n),
+        }
+    )
+    y = pd.Series(
+        np.where(x + 0.5 * rng.normal(size=n) > 0, "<i>yes</i>", "$no$ & co"), name="label"
+    )
     return X, y
 
 
@@ -86,7 +92,8 @@ def test_report_command_renders_again_from_report_json(baseline_report, tmp_path
     assert main(["report", str(run)]) == 0
     # The same report.json renders the same page: nothing is lost in the JSON.
     assert (run / "report.html").read_text(encoding="utf-8") == paths["html"].read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     assert (run / "report.md").is_file()
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "report.json" in capsys.readouterr().err
@@ -104,8 +111,14 @@ def test_a_report_of_another_schema_version_is_refused(baseline_report, tmp_path
 def test_report_of_a_fit_has_nested_cv_history_and_importance(tmp_path, breast_cancer):
     X, y = breast_cancer
     X, y = X.iloc[:150], y.iloc[:150]
-    model = AutoMLClassifier(n_trials=10, time_budget=None, cv=3, outer_cv=2, random_state=0,
-                             algorithms=["logistic_regression", "gaussian_nb"]).fit(X, y)
+    model = AutoMLClassifier(
+        n_trials=10,
+        time_budget=None,
+        cv=3,
+        outer_cv=2,
+        random_state=0,
+        algorithms=["logistic_regression", "gaussian_nb"],
+    ).fit(X, y)
     report = Report.from_source(model, X, y)
     content = report.to_dict()
     assert content["kind"] == "fit" and content["best"] == model.best_algorithm_
@@ -123,12 +136,15 @@ def test_report_of_a_fit_has_nested_cv_history_and_importance(tmp_path, breast_c
 def test_out_of_fold_predictions_use_the_search_folds(diabetes):
     X, y = diabetes
     X, y = X.iloc[:150], y.iloc[:150]
-    model = AutoMLRegressor(n_trials=3, time_budget=None, cv=3, random_state=3,
-                            algorithms=["ridge"]).fit(X, y)
+    model = AutoMLRegressor(
+        n_trials=3, time_budget=None, cv=3, random_state=3, algorithms=["ridge"]
+    ).fit(X, y)
     splits, _ = _fit_splits(model, y.to_numpy())
     rmse = resolve_metric("rmse", "regression")
-    refit = [rmse.score(clone(model.best_pipeline_).fit(X.iloc[tr], y.iloc[tr]),
-                        X.iloc[te], y.iloc[te]) for tr, te in splits]
+    refit = [
+        rmse.score(clone(model.best_pipeline_).fit(X.iloc[tr], y.iloc[tr]), X.iloc[te], y.iloc[te])
+        for tr, te in splits
+    ]
     best = model.leaderboard_.iloc[0]
     assert refit == pytest.approx([best[f"fold{i}"] for i in range(3)])
 
@@ -164,19 +180,26 @@ def test_corrected_t_test_is_wider_than_the_naive_one():
 
 
 def test_compare_to_best_lists_the_models_not_significantly_worse():
-    folds = {"a": [0.9, 0.91, 0.92, 0.9, 0.91], "b": [0.9, 0.9, 0.92, 0.89, 0.91],
-             "c": [0.5, 0.52, 0.49, 0.51, 0.5]}
+    folds = {
+        "a": [0.9, 0.91, 0.92, 0.9, 0.91],
+        "b": [0.9, 0.9, 0.92, 0.89, 0.91],
+        "c": [0.5, 0.52, 0.49, 0.51, 0.5],
+    }
     result = compare_to_best(folds, "a", 0.25, greater_is_better=True)
     assert result["not_worse"] == ["a", "b"]
     assert {r["algorithm"]: r["worse"] for r in result["rows"]} == {
-        "a": False, "b": False, "c": True}
+        "a": False,
+        "b": False,
+        "c": True,
+    }
 
 
 def test_a_holdout_search_is_reported_without_a_test(diabetes):
     X, y = diabetes
     X, y = X.iloc[:120], y.iloc[:120]
-    model = AutoMLRegressor(n_trials=4, time_budget=None, cv=0.25, random_state=0,
-                            algorithms=["ridge", "knn"]).fit(X, y)
+    model = AutoMLRegressor(
+        n_trials=4, time_budget=None, cv=0.25, random_state=0, algorithms=["ridge", "knn"]
+    ).fit(X, y)
     content = Report.from_source(model, X, y, measure=False).to_dict()
     assert content["comparison"]["not_worse"] == [model.best_algorithm_]
     assert "StratifiedKFold" not in content["diagnostics"]["folds"]
@@ -190,9 +213,28 @@ def test_automl_fit_out_writes_the_report_and_report_renders_it_again(tmp_path, 
     data = tmp_path / "train.csv"
     X.assign(label=y).to_csv(data, index=False)
     run = tmp_path / "run"
-    assert main(["fit", str(data), "--target", "label", "--trials", "4", "--time-budget",
-                 "60", "--cv", "3", "--algorithms", "logistic_regression,gaussian_nb",
-                 "--out", str(run), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(data),
+                "--target",
+                "label",
+                "--trials",
+                "4",
+                "--time-budget",
+                "60",
+                "--cv",
+                "3",
+                "--algorithms",
+                "logistic_regression,gaussian_nb",
+                "--out",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     content = json.loads((run / "report.json").read_text(encoding="utf-8"))
     assert content["kind"] == "fit" and content["data"]["target"] == "label"
     (run / "report.html").unlink()
@@ -207,12 +249,18 @@ class _Exploding(ClassifierMixin, BaseEstimator):
 def test_error_messages_are_escaped(monkeypatch, tmp_path):
     baseline_module = importlib.import_module("automl.baseline")
     real = baseline_module.build_pipeline
-    monkeypatch.setattr(baseline_module, "build_pipeline", lambda c, config, profile, seed: (
-        _Exploding() if c.name == "gaussian_nb" else real(c, config, profile, seed)))
+    monkeypatch.setattr(
+        baseline_module,
+        "build_pipeline",
+        lambda c, config, profile, seed: (
+            _Exploding() if c.name == "gaussian_nb" else real(c, config, profile, seed)
+        ),
+    )
     X, y = evil_frame(90)
     result = automl.baseline(X, y, cv=3, algorithms=["logistic_regression", "gaussian_nb"])
     paths = write_report(result, X, y, tmp_path)
     page = paths["html"].read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img" not in page
     assert "&lt;img src=x onerror=alert(1)&gt; \\| \\*not bold\\*" in paths["markdown"].read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )

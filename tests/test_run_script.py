@@ -18,10 +18,18 @@ def _as_non_root(command: list[str]) -> list[str]:
 
 
 def test_without_root_a_missing_browser_stops_it_with_the_install_line(tmp_path):
-    env = {**os.environ, "AUTOML_CHROMIUM": str(tmp_path / "no-chromium"),
-           "AUTOML_CHROMEDRIVER": str(tmp_path / "no-chromedriver")}
-    result = subprocess.run(_as_non_root(["bash", str(SCRIPT), "--collect-only"]), env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "AUTOML_CHROMIUM": str(tmp_path / "no-chromium"),
+        "AUTOML_CHROMEDRIVER": str(tmp_path / "no-chromedriver"),
+    }
+    result = subprocess.run(
+        _as_non_root(["bash", str(SCRIPT), "--collect-only"]),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1, result.stderr
     assert str(tmp_path / "no-chromium") in result.stderr
     assert str(tmp_path / "no-chromedriver") in result.stderr

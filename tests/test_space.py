@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import optuna
 import pytest
+from conftest import make_mixed_frame
 from sklearn.datasets import make_classification, make_regression
 from threadpoolctl import threadpool_limits
 
@@ -18,8 +19,6 @@ from automl.registry import builtin_space_dir, load_registry
 from automl.space import parse_space
 from automl.space.check import check_names
 from automl.space.suggest import grid_configs, is_active, opening_config, suggest_config
-
-from conftest import make_mixed_frame
 
 HEADER = 'schema_version = 1\nestimator.classification = "sklearn.svm:SVC"\n'
 REGISTRY = load_registry()
@@ -53,25 +52,41 @@ why = "docs"
 @pytest.mark.parametrize(
     "body, message",
     [
-        ("[params.C]\ntype='float'\nlow=1.0\nhigh=0.5\ndefault=1.0\nwhy='x'\n",
-         r"svc_test.toml: \[params.C\] 'low' \(1.0\) must be below 'high' \(0.5\)"),
-        ("[params.C]\ntype='float'\nlow=0.0\nhigh=2.0\nlog=true\ndefault=1.0\nwhy='x'\n",
-         r"\[params.C\] a log-scaled range needs low > 0"),
-        ("[params.C]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=3.0\nwhy='x'\n",
-         r"\[params.C\] default 3.0 is outside"),
-        ("[params.C]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=1.0\n",
-         r"\[params.C\] missing 'why'"),
-        ("[params.C]\ntype='real'\nlow=0.1\nhigh=2.0\ndefault=1.0\nwhy='x'\n",
-         r"\[params.C\] type must be one of"),
-        ("[params.C]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=1.0\nwhy='x'\nlower=1\n",
-         r"\[params.C\] unknown key\(s\) \['lower'\]"),
-        ("[params.degree]\ntype='int'\nlow=2\nhigh=5\ndefault=3\nwhy='x'\nwhen={kernel=['poly']}\n"
-         "[params.kernel]\ntype='categorical'\nchoices=['poly']\ndefault='poly'\nwhy='x'\n",
-         r"\[params.degree\] 'when' refers to 'kernel', which is not declared before it. "
-         r"Declare \[params.kernel\] above"),
-        ("[params.kernel]\ntype='categorical'\nchoices=['rbf']\ndefault='rbf'\nwhy='x'\n"
-         "[params.degree]\ntype='int'\nlow=2\nhigh=5\ndefault=3\nwhy='x'\nwhen={kernel=['poly']}\n",
-         r"'when' lists \['poly'\] for 'kernel', which can never take them"),
+        (
+            "[params.C]\ntype='float'\nlow=1.0\nhigh=0.5\ndefault=1.0\nwhy='x'\n",
+            r"svc_test.toml: \[params.C\] 'low' \(1.0\) must be below 'high' \(0.5\)",
+        ),
+        (
+            "[params.C]\ntype='float'\nlow=0.0\nhigh=2.0\nlog=true\ndefault=1.0\nwhy='x'\n",
+            r"\[params.C\] a log-scaled range needs low > 0",
+        ),
+        (
+            "[params.C]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=3.0\nwhy='x'\n",
+            r"\[params.C\] default 3.0 is outside",
+        ),
+        (
+            "[params.C]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=1.0\n",
+            r"\[params.C\] missing 'why'",
+        ),
+        (
+            "[params.C]\ntype='real'\nlow=0.1\nhigh=2.0\ndefault=1.0\nwhy='x'\n",
+            r"\[params.C\] type must be one of",
+        ),
+        (
+            "[params.C]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=1.0\nwhy='x'\nlower=1\n",
+            r"\[params.C\] unknown key\(s\) \['lower'\]",
+        ),
+        (
+            "[params.degree]\ntype='int'\nlow=2\nhigh=5\ndefault=3\nwhy='x'\nwhen={kernel=['poly']}\n"
+            "[params.kernel]\ntype='categorical'\nchoices=['poly']\ndefault='poly'\nwhy='x'\n",
+            r"\[params.degree\] 'when' refers to 'kernel', which is not declared before it. "
+            r"Declare \[params.kernel\] above",
+        ),
+        (
+            "[params.kernel]\ntype='categorical'\nchoices=['rbf']\ndefault='rbf'\nwhy='x'\n"
+            "[params.degree]\ntype='int'\nlow=2\nhigh=5\ndefault=3\nwhy='x'\nwhen={kernel=['poly']}\n",
+            r"'when' lists \['poly'\] for 'kernel', which can never take them",
+        ),
         ("preprocessing = 'fancy'\n", r"preprocessing must be one of"),
         ("colour = 'red'\n", r"unknown top-level key\(s\) \['colour'\]"),
     ],
@@ -90,10 +105,14 @@ def test_wrong_schema_version_and_import_path():
 
 def test_check_space_reports_a_misspelt_parameter(tmp_path):
     path = tmp_path / "my_svc.toml"
-    path.write_text(HEADER + "[params.gama]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=1.0\n"
-                    "why='x'\n")
-    with pytest.raises(SearchSpaceError, match=r"my_svc.toml: \[params\] 'gama' is not a "
-                                               r"parameter of sklearn.svm:SVC"):
+    path.write_text(
+        HEADER + "[params.gama]\ntype='float'\nlow=0.1\nhigh=2.0\ndefault=1.0\nwhy='x'\n"
+    )
+    with pytest.raises(
+        SearchSpaceError,
+        match=r"my_svc.toml: \[params\] 'gama' is not a "
+        r"parameter of sklearn.svm:SVC",
+    ):
         automl.check_space(path)
 
 
@@ -105,20 +124,45 @@ def test_check_space_accepts_every_builtin_file():
 def test_required_algorithms_are_registered():
     classification = {s.name for s in REGISTRY.values() if s.supports("binary")}
     regression = {s.name for s in REGISTRY.values() if s.supports("regression")}
-    assert {"logistic_regression", "svm", "knn", "random_forest", "extra_trees",
-            "hist_gradient_boosting", "xgboost", "lightgbm", "mlp", "gaussian_nb"} <= classification
-    assert {"ridge", "svm", "knn", "random_forest", "extra_trees", "hist_gradient_boosting",
-            "xgboost", "lightgbm", "mlp"} <= regression
+    assert {
+        "logistic_regression",
+        "svm",
+        "knn",
+        "random_forest",
+        "extra_trees",
+        "hist_gradient_boosting",
+        "xgboost",
+        "lightgbm",
+        "mlp",
+        "gaussian_nb",
+    } <= classification
+    assert {
+        "ridge",
+        "svm",
+        "knn",
+        "random_forest",
+        "extra_trees",
+        "hist_gradient_boosting",
+        "xgboost",
+        "lightgbm",
+        "mlp",
+    } <= regression
 
 
 # -- conformance: parametrised over whatever the registry finds ---------------------------
+
 
 def _tiny_data(task: str):
     if task == "regression":
         X, y = make_regression(n_samples=120, n_features=5, noise=1.0, random_state=0)
     else:
-        X, y = make_classification(n_samples=120, n_features=5, n_informative=3,
-                                   n_classes=2 if task == "binary" else 3, random_state=0)
+        X, y = make_classification(
+            n_samples=120,
+            n_features=5,
+            n_informative=3,
+            n_classes=2 if task == "binary" else 3,
+            random_state=0,
+        )
     mixed, _ = make_mixed_frame(120)
     frame = mixed.assign(**{f"f{i}": X[:, i] for i in range(X.shape[1])})
     return validate_data(frame, y, task=task)

@@ -22,14 +22,19 @@ ENV = {**os.environ, "PYTHONPATH": os.getcwd()}
 
 def finished_trials(url, name):
     study = optuna.load_study(study_name=name, storage=url)
-    return {t.number: (t.params, t.value, t.state) for t in study.trials
-            if t.state.is_finished()}
+    return {t.number: (t.params, t.value, t.state) for t in study.trials if t.state.is_finished()}
 
 
 def test_fit_then_resume_keeps_every_finished_trial(storage_url, study_name, breast_cancer):
     X, y = breast_cancer
-    settings = dict(time_budget=None, cv=3, algorithms=CHEAP, random_state=0,
-                    storage=storage_url, study_name=study_name)
+    settings = dict(
+        time_budget=None,
+        cv=3,
+        algorithms=CHEAP,
+        random_state=0,
+        storage=storage_url,
+        study_name=study_name,
+    )
     AutoMLClassifier(n_trials=4, **settings).fit(X, y)
     before = finished_trials(storage_url, study_name)
     assert len(before) == 4
@@ -38,14 +43,13 @@ def test_fit_then_resume_keeps_every_finished_trial(storage_url, study_name, bre
     assert len(after) == 7
     assert {n: after[n] for n in before} == before
     assert model.best_score_ == pytest.approx(
-        optuna.load_study(study_name=study_name, storage=storage_url).best_value)
+        optuna.load_study(study_name=study_name, storage=storage_url).best_value
+    )
 
 
-def test_searches_under_other_study_names_share_a_storage(storage_url, study_name,
-                                                          breast_cancer):
+def test_searches_under_other_study_names_share_a_storage(storage_url, study_name, breast_cancer):
     X, y = breast_cancer
-    settings = dict(time_budget=None, cv=3, algorithms=CHEAP, random_state=0,
-                    storage=storage_url)
+    settings = dict(time_budget=None, cv=3, algorithms=CHEAP, random_state=0, storage=storage_url)
     AutoMLClassifier(n_trials=2, study_name=study_name, **settings).fit(X, y)
     AutoMLClassifier(n_trials=3, study_name=study_name + "-b", **settings).fit(X, y)
     assert len(finished_trials(storage_url, study_name)) == 2
@@ -62,9 +66,14 @@ HOLD_A_CLAIM = textwrap.dedent("""
 
 
 def test_a_claim_is_refused_while_its_driver_lives_and_taken_over_once_it_is_killed(
-        storage_url, study_name):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_A_CLAIM, storage_url, study_name],
-                              stdout=subprocess.PIPE, text=True, env=ENV)
+    storage_url, study_name
+):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_CLAIM, storage_url, study_name],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     try:
         assert holder.stdout.readline().strip() == "claimed"
         storage = optuna.storages.RDBStorage(storage_url)
@@ -83,17 +92,44 @@ def test_a_claim_is_refused_while_its_driver_lives_and_taken_over_once_it_is_kil
     fresh.release()
 
 
-def test_two_drivers_started_at_once_one_runs_and_the_other_is_refused(storage_url, study_name,
-                                                                         tmp_path):
+def test_two_drivers_started_at_once_one_runs_and_the_other_is_refused(
+    storage_url, study_name, tmp_path
+):
     frame = load_breast_cancer(as_frame=True).frame.sample(240, random_state=0)
     data = tmp_path / "cancer.csv"
     frame.to_csv(data, index=False)
-    drivers = [subprocess.Popen(
-        [sys.executable, "-m", "automl", "fit", str(data), "--target", "target",
-         "--out", str(tmp_path / f"run{i}"), "--storage", storage_url, "--study", study_name,
-         "--resume", "--trials", "30", "--cv", "3", "--algorithms", ",".join(CHEAP),
-         "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
-        for i in range(2)]
+    drivers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "automl",
+                "fit",
+                str(data),
+                "--target",
+                "target",
+                "--out",
+                str(tmp_path / f"run{i}"),
+                "--storage",
+                storage_url,
+                "--study",
+                study_name,
+                "--resume",
+                "--trials",
+                "30",
+                "--cv",
+                "3",
+                "--algorithms",
+                ",".join(CHEAP),
+                "--quiet",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        for i in range(2)
+    ]
     errors = [d.communicate(timeout=180)[1] for d in drivers]
     codes = [d.returncode for d in drivers]
     assert sorted(codes) == [0, 2], errors
@@ -103,12 +139,12 @@ def test_two_drivers_started_at_once_one_runs_and_the_other_is_refused(storage_u
     assert len(finished_trials(storage_url, study_name)) == 30
 
 
-def test_a_postgres_url_without_a_driver_names_the_extra_to_install(monkeypatch,
-                                                                     breast_cancer):
+def test_a_postgres_url_without_a_driver_names_the_extra_to_install(monkeypatch, breast_cancer):
     for module in ("psycopg", "psycopg2"):
         monkeypatch.setitem(sys.modules, module, None)  # as if not installed
     X, y = breast_cancer
-    model = AutoMLClassifier(n_trials=2, time_budget=None,
-                             storage="postgresql+psycopg://automl@localhost/none")
+    model = AutoMLClassifier(
+        n_trials=2, time_budget=None, storage="postgresql+psycopg://automl@localhost/none"
+    )
     with pytest.raises(MissingDependencyError, match=r"pip install 'automl\[postgres\]'"):
         model.fit(X, y)

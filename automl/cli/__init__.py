@@ -29,15 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="automl",
         description="Find a strong, honestly evaluated model for a table: automl searches "
-                    "algorithms and their hyperparameters jointly, scores them by cross-"
-                    "validation, and saves the best scikit-learn pipeline.",
+        "algorithms and their hyperparameters jointly, scores them by cross-"
+        "validation, and saves the best scikit-learn pipeline.",
         epilog="Start with: automl fit data.csv --target COLUMN --out run/   "
-               "Then: automl predict run/model.automl new.csv.   Exit status: 0 done, "
-               "1 failed, 2 bad input (or the stored search is run by another process), "
-               "130 interrupted (fit still writes what the finished trials found).",
+        "Then: automl predict run/model.automl new.csv.   Exit status: 0 done, "
+        "1 failed, 2 bad input (or the stored search is run by another process), "
+        "130 interrupted (fit still writes what the finished trials found).",
     )
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of an unexpected error")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an unexpected error"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"automl.cli.{name}").add_parser(subparsers)
@@ -66,14 +67,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # unexpected: a bug or an environment problem
         if args.debug:
             raise
-        print(f"automl {args.command}: unexpected error: {type(exc).__name__}: {exc} "
-              "(rerun with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"automl {args.command}: unexpected error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_FAILURE
 
 
 def _configure_logging(quiet: bool) -> None:
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
-                        format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO, format="%(message)s", stream=sys.stderr
+    )
 
 
 if __name__ == "__main__":

@@ -34,72 +34,133 @@ MIN_SEARCH_SHARE = 0.25
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "fit", help="search the best model for a table and save it",
+        "fit",
+        help="search the best model for a table and save it",
         description="Search algorithms and their hyperparameters jointly for predicting "
-                    "--target from the other columns of DATA (CSV or Parquet), then save the "
-                    "best pipeline and what the search found into --out. Every finished trial "
-                    "is stored as it finishes (in OUT/search.db unless --storage says "
-                    "otherwise), so an interrupted run continues with --resume.",
+        "--target from the other columns of DATA (CSV or Parquet), then save the "
+        "best pipeline and what the search found into --out. Every finished trial "
+        "is stored as it finishes (in OUT/search.db unless --storage says "
+        "otherwise), so an interrupted run continues with --resume.",
         epilog="Example: automl fit churn.csv --target churned --time-budget 120 --outer-cv 5 "
-               "--out churn-run/   Writes model.automl (load with 'automl predict'), "
-               "leaderboard.csv and summary.json. Model files are skops archives that load "
-               "without running code, but only open model files from sources you trust.",
+        "--out churn-run/   Writes model.automl (load with 'automl predict'), "
+        "leaderboard.csv and summary.json. Model files are skops archives that load "
+        "without running code, but only open model files from sources you trust.",
     )
     parser.add_argument("data", help="training data: a .csv or .parquet file with a header row")
     parser.add_argument("--target", required=True, help="name of the column to predict")
-    parser.add_argument("--task", choices=("binary", "multiclass", "regression"),
-                        help="override the task inferred from the target column")
-    parser.add_argument("--metric", help="metric to optimise (default: roc_auc for binary, "
-                        "log_loss for multiclass, rmse for regression)")
-    parser.add_argument("--time-budget", type=float, default=60.0, metavar="SECONDS",
-                        help="wall-clock seconds for the whole job, counted once the command "
-                             "has started: search, final model, report and model file "
-                             "(default: 60)")
+    parser.add_argument(
+        "--task",
+        choices=("binary", "multiclass", "regression"),
+        help="override the task inferred from the target column",
+    )
+    parser.add_argument(
+        "--metric",
+        help="metric to optimise (default: roc_auc for binary, "
+        "log_loss for multiclass, rmse for regression)",
+    )
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="wall-clock seconds for the whole job, counted once the command "
+        "has started: search, final model, report and model file "
+        "(default: 60)",
+    )
     parser.add_argument("--trials", type=int, metavar="N", help="stop after N trials")
-    parser.add_argument("--algorithms", metavar="A,B",
-                        help="comma-separated algorithms to search (default: all; see "
-                             "'automl algorithms')")
-    parser.add_argument("--strategy", choices=STRATEGIES, default="bayesian",
-                        help="how configurations are chosen (default: bayesian)")
+    parser.add_argument(
+        "--algorithms",
+        metavar="A,B",
+        help="comma-separated algorithms to search (default: all; see 'automl algorithms')",
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="bayesian",
+        help="how configurations are chosen (default: bayesian)",
+    )
     parser.add_argument("--cv", default="auto", metavar="K_OR_FRACTION", help=CV_HELP)
-    parser.add_argument("--outer-cv", type=int, metavar="K",
-                        help="also estimate the score on new data by nested CV with K outer "
-                             "folds (shares the time budget)")
+    parser.add_argument(
+        "--outer-cv",
+        type=int,
+        metavar="K",
+        help="also estimate the score on new data by nested CV with K outer "
+        "folds (shares the time budget)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="trials run at once, each in its own worker process; -1: one per "
-                             "core (default: 1)")
-    parser.add_argument("--trial-time-limit", type=float, metavar="SECONDS",
-                        help="kill a trial that runs longer and record it as 'timeout' "
-                             "(default: a quarter of the time budget)")
-    parser.add_argument("--memory-limit", type=float, metavar="MB",
-                        help="kill a trial whose worker uses more resident memory and record "
-                             "it as 'memory' (default: 75%% of the machine's memory, shared "
-                             "by the workers)")
-    parser.add_argument("--executor", choices=EXECUTORS, default="processes",
-                        help="where trials run: 'processes' (worker processes with hard "
-                             "limits, the default) or 'inprocess' (this process, one at a "
-                             "time, no limits; for debugging)")
-    parser.add_argument("--scheduler", metavar="ADDRESS",
-                        help="run the trials on the workers of this Dask scheduler "
-                             "(tcp://HOST:8786; needs automl[dask]); trials at once = the "
-                             "workers' threads, and --jobs only sets the outer searches of "
-                             "--outer-cv run at once")
-    parser.add_argument("--spaces", nargs="*", default=[], metavar="FILE",
-                        help="your own search space files (TOML) to add")
-    parser.add_argument("--storage", metavar="URL",
-                        help="Optuna storage URL for the trials (default: "
-                             "sqlite:///OUT/search.db; PostgreSQL: "
-                             "postgresql+psycopg://USER@HOST/DB, with automl[postgres])")
-    parser.add_argument("--study", default="automl", metavar="NAME",
-                        help="the study's name in the storage; one storage can hold many "
-                             "searches (default: automl)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the search stored in the storage: finished trials are "
-                             "kept, the budget counts what is left; refused if DATA or the "
-                             "settings changed")
-    parser.add_argument("--out", type=Path, default=Path("automl-run"), metavar="DIR",
-                        help="output folder (default: ./automl-run)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="trials run at once, each in its own worker process; -1: one per core (default: 1)",
+    )
+    parser.add_argument(
+        "--trial-time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="kill a trial that runs longer and record it as 'timeout' "
+        "(default: a quarter of the time budget)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        type=float,
+        metavar="MB",
+        help="kill a trial whose worker uses more resident memory and record "
+        "it as 'memory' (default: 75%% of the machine's memory, shared "
+        "by the workers)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="processes",
+        help="where trials run: 'processes' (worker processes with hard "
+        "limits, the default) or 'inprocess' (this process, one at a "
+        "time, no limits; for debugging)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the trials on the workers of this Dask scheduler "
+        "(tcp://HOST:8786; needs automl[dask]); trials at once = the "
+        "workers' threads, and --jobs only sets the outer searches of "
+        "--outer-cv run at once",
+    )
+    parser.add_argument(
+        "--spaces",
+        nargs="*",
+        default=[],
+        metavar="FILE",
+        help="your own search space files (TOML) to add",
+    )
+    parser.add_argument(
+        "--storage",
+        metavar="URL",
+        help="Optuna storage URL for the trials (default: "
+        "sqlite:///OUT/search.db; PostgreSQL: "
+        "postgresql+psycopg://USER@HOST/DB, with automl[postgres])",
+    )
+    parser.add_argument(
+        "--study",
+        default="automl",
+        metavar="NAME",
+        help="the study's name in the storage; one storage can hold many "
+        "searches (default: automl)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the search stored in the storage: finished trials are "
+        "kept, the budget counts what is left; refused if DATA or the "
+        "settings changed",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("automl-run"),
+        metavar="DIR",
+        help="output folder (default: ./automl-run)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the final summary")
     parser.set_defaults(run=run)
 
@@ -114,11 +175,20 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     storage = args.storage or f"sqlite:///{(args.out / 'search.db').resolve()}"
     settings: dict[str, Any] = dict(
-        time_budget=args.time_budget, n_trials=args.trials, metric=args.metric,
-        cv=parse_cv(args.cv), strategy=args.strategy, outer_cv=args.outer_cv,
-        n_jobs=args.jobs, spaces=args.spaces, storage=storage, study_name=args.study,
+        time_budget=args.time_budget,
+        n_trials=args.trials,
+        metric=args.metric,
+        cv=parse_cv(args.cv),
+        strategy=args.strategy,
+        outer_cv=args.outer_cv,
+        n_jobs=args.jobs,
+        spaces=args.spaces,
+        storage=storage,
+        study_name=args.study,
         resume=args.resume,
-        random_state=args.seed, executor=args.executor, scheduler=args.scheduler,
+        random_state=args.seed,
+        executor=args.executor,
+        scheduler=args.scheduler,
         trial_time_limit=args.trial_time_limit,
         memory_limit=args.memory_limit,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
@@ -126,22 +196,26 @@ def run(args: argparse.Namespace) -> int:
     deadline = started + args.time_budget
     # The report and the model file are part of the job: the search gets the budget less
     # what writing them is expected to take.
-    settings["time_budget"] = max(args.time_budget - _output_seconds(frame),
-                                  MIN_SEARCH_SHARE * args.time_budget)
+    settings["time_budget"] = max(
+        args.time_budget - _output_seconds(frame), MIN_SEARCH_SHARE * args.time_budget
+    )
     settings["time_budget"] -= time.monotonic() - started  # reading DATA counts too
     settings["time_budget"] = max(settings["time_budget"], MIN_SEARCH_SHARE * args.time_budget)
     with ProgressLine(enabled=not args.quiet):
         model = automl.fit(frame, target=args.target, task=args.task, **settings)
     X = frame.drop(columns=[args.target])
-    written = _write_outputs(model, X, frame[args.target], args, storage, started,
-                             deadline - RENDER_SECONDS)
+    written = _write_outputs(
+        model, X, frame[args.target], args, storage, started, deadline - RENDER_SECONDS
+    )
     _print_summary(model)
     print("Wrote " + ", ".join(str(p) for p in written) + ".")
     if getattr(model, "interrupted_", False):
         # The outputs hold the finished trials, but the search did not end on its own:
         # scripts see the usual exit status of Ctrl-C.
-        print(f"The search was interrupted; continue it with --resume --out {args.out}.",
-              file=sys.stderr)
+        print(
+            f"The search was interrupted; continue it with --resume --out {args.out}.",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     return 0
 
@@ -157,8 +231,9 @@ def _output_seconds(frame) -> float:
     return RENDER_SECONDS + SAVE_SECONDS + frame.size * SECONDS_PER_CELL
 
 
-def _write_outputs(model, X, y, args, storage: str, started: float,
-                   measure_deadline: float) -> list[Path]:
+def _write_outputs(
+    model, X, y, args, storage: str, started: float, measure_deadline: float
+) -> list[Path]:
     out = args.out
     paths = [save_model(model, X, out / "model.automl")]
     board = model.leaderboard_.copy()
@@ -167,14 +242,22 @@ def _write_outputs(model, X, y, args, storage: str, started: float,
     paths.append(out / "leaderboard.csv")
     counts = board["state"].value_counts().to_dict()
     result = {
-        "data": str(args.data), "target": args.target, "task": model.profile_.task,
-        "metric": model.metric_, "best_algorithm": model.best_algorithm_,
-        "best_params": model.best_params_, "best_cv_score": model.best_score_,
-        "dummy_cv_score": model.dummy_score_, "trials": int(model.n_trials_),
+        "data": str(args.data),
+        "target": args.target,
+        "task": model.profile_.task,
+        "metric": model.metric_,
+        "best_algorithm": model.best_algorithm_,
+        "best_params": model.best_params_,
+        "best_cv_score": model.best_score_,
+        "dummy_cv_score": model.dummy_score_,
+        "trials": int(model.n_trials_),
         "trial_states": {k: int(v) for k, v in counts.items()},
-        "seconds": time.monotonic() - started, "fitted_on": model.fitted_on_,
-        "time_budget": args.time_budget, "storage": storage,
-        "nested_cv": None if getattr(model, "nested_cv_", None) is None
+        "seconds": time.monotonic() - started,
+        "fitted_on": model.fitted_on_,
+        "time_budget": args.time_budget,
+        "storage": storage,
+        "nested_cv": None
+        if getattr(model, "nested_cv_", None) is None
         else {k: v for k, v in model.nested_cv_.to_dict().items() if k != "folds"},
     }
     (out / "summary.json").write_text(json.dumps(result, indent=2, default=str))
@@ -187,7 +270,10 @@ def _print_summary(model) -> None:
     board = model.leaderboard_
     complete = board[board["state"] == "complete"]
     per_algorithm = complete.drop_duplicates("algorithm")
-    print(per_algorithm[["algorithm", model.metric_, "std", "fit_time", "trial"]]
-          .to_string(index=False))
+    print(
+        per_algorithm[["algorithm", model.metric_, "std", "fit_time", "trial"]].to_string(
+            index=False
+        )
+    )
     print()
     print(summary(model))

@@ -12,10 +12,14 @@ def parse_cv(text: str) -> int | float | str:
     try:
         value = float(text)
     except ValueError:
-        raise UsageError(f"--cv must be 'auto', a number of folds (e.g. 5) or a holdout "
-                         f"fraction (e.g. 0.2); got {text!r}.") from None
+        raise UsageError(
+            f"--cv must be 'auto', a number of folds (e.g. 5) or a holdout "
+            f"fraction (e.g. 0.2); got {text!r}."
+        ) from None
     return int(value) if value.is_integer() else value
 
 
-CV_HELP = ("inner validation: 'auto' (5 folds up to 10,000 rows, a 20%% holdout above), "
-           "K folds, or a holdout fraction like 0.2 (default: auto)")
+CV_HELP = (
+    "inner validation: 'auto' (5 folds up to 10,000 rows, a 20%% holdout above), "
+    "K folds, or a holdout fraction like 0.2 (default: auto)"
+)

@@ -14,26 +14,40 @@ from automl.persistence import load_model
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "predict", help="predict with a saved model",
+        "predict",
+        help="predict with a saved model",
         description="Predict the target for every row of DATA (CSV or Parquet) with a model "
-                    "saved by 'automl fit'. The columns are checked against the ones the model "
-                    "was fitted on: missing columns or incompatible types are errors naming the "
-                    "column; extra columns (such as the target) are ignored.",
+        "saved by 'automl fit'. The columns are checked against the ones the model "
+        "was fitted on: missing columns or incompatible types are errors naming the "
+        "column; extra columns (such as the target) are ignored.",
         epilog="Example: automl predict run/model.automl new.csv --proba --out preds.csv   "
-               "Model files are skops archives: loading rebuilds only known scikit-learn, "
-               "LightGBM and XGBoost types and runs no arbitrary code. Still, only use model "
-               "files from sources you trust.",
+        "Model files are skops archives: loading rebuilds only known scikit-learn, "
+        "LightGBM and XGBoost types and runs no arbitrary code. Still, only use model "
+        "files from sources you trust.",
     )
-    parser.add_argument("model", type=Path, help="model file written by 'automl fit' "
-                                                 "(OUT/model.automl)")
+    parser.add_argument(
+        "model", type=Path, help="model file written by 'automl fit' (OUT/model.automl)"
+    )
     parser.add_argument("data", help="rows to predict: a .csv or .parquet file with a header")
-    parser.add_argument("--out", type=Path, metavar="FILE",
-                        help="write predictions to this CSV (default: print to stdout)")
-    parser.add_argument("--proba", action="store_true",
-                        help="also write one probability column per class (classification)")
-    parser.add_argument("--trust", nargs="*", default=[], metavar="TYPE",
-                        help="extra types to allow when loading a model you made with your own "
-                             "space files (the error that refuses them lists the names)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="write predictions to this CSV (default: print to stdout)",
+    )
+    parser.add_argument(
+        "--proba",
+        action="store_true",
+        help="also write one probability column per class (classification)",
+    )
+    parser.add_argument(
+        "--trust",
+        nargs="*",
+        default=[],
+        metavar="TYPE",
+        help="extra types to allow when loading a model you made with your own "
+        "space files (the error that refuses them lists the names)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(run=run)
 

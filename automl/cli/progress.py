@@ -68,8 +68,13 @@ class ProgressLine(logging.Handler):
 def format_progress(state: SearchProgress) -> str:
     elapsed = f"{state.elapsed:5.1f}s" + (f" / {state.budget:g}s" if state.budget else "")
     done = f"{state.done}" + (f"/{state.n_trials}" if state.n_trials else "")
-    best = ("best: none yet" if state.best is None
-            else f"best {state.metric} {state.best:.4f} ({state.best_algorithm})")
-    return (f"[{elapsed}] {state.running} running, {done} done ({state.complete} complete, "
-            f"{state.pruned} pruned, {state.failed} failed, {state.timed_out} timed out), "
-            f"{best}")
+    best = (
+        "best: none yet"
+        if state.best is None
+        else f"best {state.metric} {state.best:.4f} ({state.best_algorithm})"
+    )
+    return (
+        f"[{elapsed}] {state.running} running, {done} done ({state.complete} complete, "
+        f"{state.pruned} pruned, {state.failed} failed, {state.timed_out} timed out), "
+        f"{best}"
+    )

@@ -16,14 +16,17 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
-        raise UsageError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
-                         "give a .csv or .parquet file.")
+        raise UsageError(
+            f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
+            "give a .csv or .parquet file."
+        )
     if not path.is_file():
         raise UsageError(f"{path}: no such file.")
     try:
         return reader(path)
     except ImportError as exc:
-        raise UsageError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow "
-                         f"({exc}).") from None
+        raise UsageError(
+            f"{path}: reading Parquet needs pyarrow: pip install pyarrow ({exc})."
+        ) from None
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: could not be read as {path.suffix[1:].upper()}: {exc}") from None

@@ -14,8 +14,9 @@ from automl.execution.processes import ProcessExecutor, warm_up
 EXECUTORS = ("processes", "inprocess")
 
 
-def make_executor(name: str, n_workers: int, memory_limit: float | None,
-                  scheduler: str | None = None) -> Executor:
+def make_executor(
+    name: str, n_workers: int, memory_limit: float | None, scheduler: str | None = None
+) -> Executor:
     """``"processes"``: ``n_workers`` worker processes with hard limits (the default), or
     the workers of the Dask ``scheduler`` when one is given; ``"inprocess"``: the calling
     thread, one task at a time, no hard limits (debugging)."""
@@ -29,8 +30,17 @@ def make_executor(name: str, n_workers: int, memory_limit: float | None,
         return InProcessExecutor()
     raise InvalidParameterError(
         f"The 'executor' parameter must be one of {list(EXECUTORS)}; got {name!r}."
-        f"{did_you_mean(str(name), EXECUTORS)}")
+        f"{did_you_mean(str(name), EXECUTORS)}"
+    )
 
 
-__all__ = ["EXECUTORS", "Executor", "Finished", "InProcessExecutor", "ProcessExecutor",
-           "TaskFailure", "make_executor", "warm_up"]
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "Finished",
+    "InProcessExecutor",
+    "ProcessExecutor",
+    "TaskFailure",
+    "make_executor",
+    "warm_up",
+]

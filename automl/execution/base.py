@@ -34,8 +34,11 @@ FAILURE_REASONS = ("error", "timeout", "memory", "crashed", "stopped", "worker l
 class Task(Protocol):
     """What an executor runs: a number, a hard time limit, and ``run(context)``."""
 
-    number: int
-    time_limit: float
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def time_limit(self) -> float: ...
 
     def run(self, context: Any) -> Any: ...
 
@@ -98,7 +101,7 @@ class Executor(ABC):
     def running(self) -> list[Any]:
         """The tasks submitted and not yet returned by :meth:`wait`."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (not abstract: an executor may have nothing to free)
         """Stop every worker and free what :meth:`start` shared."""
 
     def __enter__(self) -> Executor:
@@ -109,7 +112,7 @@ class Executor(ABC):
 
 
 def describe_exit(exitcode: int | None) -> str:
-    """"signal 11 (SIGSEGV)" or "exit code 3", for a worker that died."""
+    """ "signal 11 (SIGSEGV)" or "exit code 3", for a worker that died."""
     if exitcode is None:
         return "no exit code"
     if exitcode < 0:

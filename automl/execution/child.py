@@ -65,14 +65,19 @@ def start_child() -> tuple[ChildProcess, Connection]:
     if os.name != "posix":
         raise InvalidParameterError(
             "Trial workers on this host need POSIX file-descriptor passing; on Windows, run "
-            "the search with local worker processes (no scheduler).")
+            "the search with local worker processes (no scheduler)."
+        )
     ours, theirs = socket.socketpair()
     # The child imports what its host imports (e.g. a learner from the user's own package).
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
         popen = subprocess.Popen(
             [sys.executable, "-m", __name__, str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.PIPE, close_fds=True, env=env)
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.PIPE,
+            close_fds=True,
+            env=env,
+        )
     finally:
         theirs.close()
     connection = Connection(ours.detach())

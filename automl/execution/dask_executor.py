@@ -56,7 +56,8 @@ def require_distributed() -> Any:
     except ImportError:
         raise MissingDependencyError(
             f"scheduler= runs the trials on a Dask cluster, which needs Dask distributed: "
-            f"{INSTALL_LINE}") from None
+            f"{INSTALL_LINE}"
+        ) from None
     return distributed
 
 
@@ -88,17 +89,20 @@ class DaskExecutor(Executor):
         self.memory_limit = memory_limit
         self._distributed = distributed
         try:
-            self._client = distributed.Client(address, timeout=CONNECT_TIMEOUT,
-                                              set_as_default=False)
+            self._client = distributed.Client(
+                address, timeout=CONNECT_TIMEOUT, set_as_default=False
+            )
         except (OSError, TimeoutError) as exc:
             raise ClusterError(
                 f"Could not reach the Dask scheduler at {address!r} within "
                 f"{CONNECT_TIMEOUT:.0f} s ({exc}). Check the address (tcp://HOST:8786) and "
-                "that `dask scheduler` is running there.") from None
+                "that `dask scheduler` is running there."
+            ) from None
         except ValueError as exc:
             raise InvalidParameterError(
                 f"The 'scheduler' parameter must be a Dask scheduler address such as "
-                f"'tcp://HOST:8786'; got {address!r} ({exc}).") from None
+                f"'tcp://HOST:8786'; got {address!r} ({exc})."
+            ) from None
         self._workers: dict[str, int] = {}
         self._lost = ""
         self._pending: list[Any] = []
@@ -147,8 +151,9 @@ class DaskExecutor(Executor):
             if futures:
                 try:
                     with self._client.as_current():  # wait() looks for "the" client
-                        self._distributed.wait(futures, timeout=pause,
-                                               return_when="FIRST_COMPLETED")
+                        self._distributed.wait(
+                            futures, timeout=pause, return_when="FIRST_COMPLETED"
+                        )
                 except (TimeoutError, CancelledError):
                     pass  # cancelled: the scheduler went away, found by the next refresh
             else:
@@ -163,8 +168,14 @@ class DaskExecutor(Executor):
         if running is None:
             return
         self._stop(running, message)
-        self._done.append(Finished(running.task, TaskFailure("stopped", message),
-                                   time.monotonic() - running.started, running.worker))
+        self._done.append(
+            Finished(
+                running.task,
+                TaskFailure("stopped", message),
+                time.monotonic() - running.started,
+                running.worker,
+            )
+        )
 
     def running(self) -> list[Any]:
         return [*(t for t, _ in self._pending), *(r.task for r in self._busy.values())]
@@ -176,6 +187,7 @@ class DaskExecutor(Executor):
         self._pending.clear()
         if not self._lost and self._context_key:
             from automl.execution.dask_worker import forget_search
+
             try:
                 self._client.run(forget_search, self._context_key, on_error="return")
             except Exception as exc:  # the cluster is going: nothing left to clean
@@ -191,7 +203,8 @@ class DaskExecutor(Executor):
             raise ClusterError(
                 f"The Dask scheduler at {self.address!r} has no workers (waited "
                 f"{WORKER_TIMEOUT:.0f} s). Start some with: dask worker {self.address} "
-                "--nthreads 1") from None
+                "--nthreads 1"
+            ) from None
         self._refresh()
 
     def _check_workers_have_automl(self) -> None:
@@ -210,7 +223,8 @@ class DaskExecutor(Executor):
         if wrong:
             raise ClusterError(
                 f"Dask workers run another version of automl than this driver "
-                f"({__version__}): {wrong}. Install the same version on every worker.")
+                f"({__version__}): {wrong}. Install the same version on every worker."
+            )
 
     def _refresh(self) -> None:
         """Read the cluster's workers; fail the trials of workers that left."""
@@ -229,14 +243,25 @@ class DaskExecutor(Executor):
             if running.worker not in workers:
                 del self._busy[number]
                 self._forget_future(running)
-                self._done.append(Finished(running.task, TaskFailure(
-                    "worker lost", f"the Dask worker {running.worker} left the cluster "
-                                   "while the trial ran"),
-                    time.monotonic() - running.started, running.worker))
+                self._done.append(
+                    Finished(
+                        running.task,
+                        TaskFailure(
+                            "worker lost",
+                            f"the Dask worker {running.worker} left the cluster "
+                            "while the trial ran",
+                        ),
+                        time.monotonic() - running.started,
+                        running.worker,
+                    )
+                )
         if not workers and self._workers:
-            logger.warning("The Dask cluster at %s has no workers left; trials wait for one "
-                           "up to their time limit, and with none running the search ends "
-                           "with the best model so far.", self.address)
+            logger.warning(
+                "The Dask cluster at %s has no workers left; trials wait for one "
+                "up to their time limit, and with none running the search ends "
+                "with the best model so far.",
+                self.address,
+            )
         self._workers = workers
 
     def _lose(self, why: str) -> None:
@@ -244,8 +269,14 @@ class DaskExecutor(Executor):
         self._lost = why
         logger.warning("%s; the search ends with the best model so far.", why[0].upper() + why[1:])
         for running in self._busy.values():
-            self._done.append(Finished(running.task, TaskFailure("worker lost", why),
-                                       time.monotonic() - running.started, running.worker))
+            self._done.append(
+                Finished(
+                    running.task,
+                    TaskFailure("worker lost", why),
+                    time.monotonic() - running.started,
+                    running.worker,
+                )
+            )
         for task, _ in self._pending:
             self._done.append(Finished(task, TaskFailure("worker lost", why), 0.0))
         self._busy.clear()
@@ -259,20 +290,36 @@ class DaskExecutor(Executor):
         for task, since in list(self._pending):
             if now - since > task.time_limit:  # no worker freed up in time (e.g. none left)
                 self._pending.remove((task, since))
-                self._done.append(Finished(task, TaskFailure(
-                    "worker lost", f"no Dask worker was free to run it within its time "
-                                   f"limit of {task.time_limit:.3g} s"), now - since))
+                self._done.append(
+                    Finished(
+                        task,
+                        TaskFailure(
+                            "worker lost",
+                            f"no Dask worker was free to run it within its time "
+                            f"limit of {task.time_limit:.3g} s",
+                        ),
+                        now - since,
+                    )
+                )
         while self._pending and not self._lost:
-            free = {w: n - sum(r.worker == w for r in self._busy.values())
-                    for w, n in self._workers.items()}
+            free = {
+                w: n - sum(r.worker == w for r in self._busy.values())
+                for w, n in self._workers.items()
+            }
             worker, slots = max(free.items(), key=lambda item: item[1], default=("", 0))
             if slots <= 0:
                 return
             task, _ = self._pending.pop(0)
             future = self._client.submit(
-                run_task, self._context, task, self.memory_limit,
+                run_task,
+                self._context,
+                task,
+                self.memory_limit,
                 key=f"automl-trial-{task.number}-{uuid.uuid4().hex[:12]}",
-                workers=[worker], allow_other_workers=False, pure=False)
+                workers=[worker],
+                allow_other_workers=False,
+                pure=False,
+            )
             self._busy[task.number] = _Running(task, worker, future)
 
     def _collect(self) -> list[Finished]:
@@ -291,8 +338,7 @@ class DaskExecutor(Executor):
                 failure = TaskFailure("worker lost", "the Dask scheduler cancelled the task")
             else:
                 error = future.exception()
-                reason = ("worker lost" if type(error).__name__ == "KilledWorker"
-                          else "error")
+                reason = "worker lost" if type(error).__name__ == "KilledWorker" else "error"
                 failure = TaskFailure(reason, f"{type(error).__name__}: {error}")
             finished.append(Finished(running.task, failure, seconds, running.worker))
         return finished
@@ -304,11 +350,19 @@ class DaskExecutor(Executor):
             limit = running.task.time_limit
             if now - running.started > limit + UNRESPONSIVE_GRACE:
                 del self._busy[number]
-                message = (f"ran longer than its time limit of {limit:.3g} s and its Dask "
-                           f"worker {running.worker} did not stop it")
+                message = (
+                    f"ran longer than its time limit of {limit:.3g} s and its Dask "
+                    f"worker {running.worker} did not stop it"
+                )
                 self._stop(running, message)
-                finished.append(Finished(running.task, TaskFailure("timeout", message),
-                                         now - running.started, running.worker))
+                finished.append(
+                    Finished(
+                        running.task,
+                        TaskFailure("timeout", message),
+                        now - running.started,
+                        running.worker,
+                    )
+                )
         return finished
 
     def _stop(self, running: _Running, message: str) -> None:
@@ -317,11 +371,18 @@ class DaskExecutor(Executor):
 
         if not self._lost and self._client.status == "running":
             try:
-                self._client.run(cancel_task, self._context_key, running.task.number, message,
-                                 workers=[running.worker], on_error="return")
+                self._client.run(
+                    cancel_task,
+                    self._context_key,
+                    running.task.number,
+                    message,
+                    workers=[running.worker],
+                    on_error="return",
+                )
             except Exception as exc:  # the worker may be gone already
-                logger.debug("Could not stop trial %d on %s: %s", running.task.number,
-                             running.worker, exc)
+                logger.debug(
+                    "Could not stop trial %d on %s: %s", running.task.number, running.worker, exc
+                )
         self._forget_future(running)
 
     def _forget_future(self, running: _Running) -> None:

@@ -52,8 +52,9 @@ class InProcessExecutor(Executor):
             with threadpool_limits(limits=1):
                 result: Any = task.run(self._context)
         except Exception as exc:  # a failed task is data; KeyboardInterrupt goes through
-            result = TaskFailure("error", f"{type(exc).__name__}: {exc}",
-                                 traceback.format_exc(limit=5))
+            result = TaskFailure(
+                "error", f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=5)
+            )
         return [Finished(task, result, time.monotonic() - started)]
 
     def cancel(self, number: int, message: str) -> None:

@@ -36,8 +36,7 @@ def resident_mb(pid: int, proportional: bool = False) -> float:
     total = 0
     for process in processes:
         try:
-            total += (process.memory_full_info().pss if proportional
-                      else process.memory_info().rss)
+            total += process.memory_full_info().pss if proportional else process.memory_info().rss
         except psutil.Error:  # ended while we looked
             continue
     return total / 2**20

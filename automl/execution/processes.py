@@ -23,6 +23,7 @@ memory limit, is killed with its child processes and a fresh worker takes its pl
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -31,7 +32,8 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait as wait_for
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_for
 from typing import Any
 
 import joblib
@@ -83,11 +85,16 @@ class ProcessExecutor(Executor):
 
     hard_limits = True
 
-    def __init__(self, n_workers: int = 1, memory_limit: float | None = None,
-                 launcher: str = "multiprocessing") -> None:
+    def __init__(
+        self,
+        n_workers: int = 1,
+        memory_limit: float | None = None,
+        launcher: str = "multiprocessing",
+    ) -> None:
         self.n_workers = max(1, int(n_workers))
-        self.memory_limit = (default_memory_limit(self.n_workers) if memory_limit is None
-                             else float(memory_limit))
+        self.memory_limit = (
+            default_memory_limit(self.n_workers) if memory_limit is None else float(memory_limit)
+        )
         self.launcher = launcher
         self._mp = _context() if launcher == "multiprocessing" else None
         self._idle: list[_Worker] = []
@@ -149,9 +156,14 @@ class ProcessExecutor(Executor):
         running = self._busy.pop(number, None)
         if running is not None:
             self._kill(running.worker)
-            self._done.append(Finished(running.task, TaskFailure("stopped", message),
-                                       time.monotonic() - running.started,
-                                       self._label(running.worker)))
+            self._done.append(
+                Finished(
+                    running.task,
+                    TaskFailure("stopped", message),
+                    time.monotonic() - running.started,
+                    self._label(running.worker),
+                )
+            )
 
     def running(self) -> list[Any]:
         return [*(p.task for p in self._pending), *(r.task for r in self._busy.values())]
@@ -165,10 +177,8 @@ class ProcessExecutor(Executor):
             self._closed = True  # a worker still starting is stopped by its starter thread
         self._idle += self._take_started()
         for worker in self._idle:
-            try:
+            with contextlib.suppress(OSError):  # it died meanwhile: killed below
                 worker.connection.send(None)
-            except OSError:
-                pass
         for worker in self._idle:
             worker.process.join(timeout=2)
             if worker.process.is_alive():
@@ -190,8 +200,7 @@ class ProcessExecutor(Executor):
                 continue
             pending = self._pending.pop(0)
             try:
-                worker.connection.send(
-                    (pending.context_key, pending.context_path, pending.task))
+                worker.connection.send((pending.context_key, pending.context_path, pending.task))
             except OSError:  # it died while idle: try the next one
                 self._pending.insert(0, pending)
                 self._kill(worker)
@@ -204,15 +213,21 @@ class ProcessExecutor(Executor):
                 # no worker could start: fail the tasks rather than wait for ever
                 error = self._start_errors[-1]
                 for pending in self._pending:
-                    self._done.append(Finished(pending.task, TaskFailure(
-                        "crashed", f"no worker process could start: {error}"), 0.0))
+                    self._done.append(
+                        Finished(
+                            pending.task,
+                            TaskFailure("crashed", f"no worker process could start: {error}"),
+                            0.0,
+                        )
+                    )
                 self._pending.clear()
                 self._start_errors.clear()
                 return
             self._starting += max(0, wanted)
         for _ in range(max(0, wanted)):
-            threading.Thread(target=self._start_worker, name="automl-worker-start",
-                             daemon=True).start()
+            threading.Thread(
+                target=self._start_worker, name="automl-worker-start", daemon=True
+            ).start()
 
     def _start_worker(self) -> None:
         try:
@@ -239,6 +254,7 @@ class ProcessExecutor(Executor):
             return _Worker(process, connection)
         ours, theirs = self._mp.Pipe(duplex=True)
         from automl.execution.worker import WORKER_NAME, main
+
         process = self._mp.Process(target=main, args=(theirs,), name=WORKER_NAME)
         process.start()
         theirs.close()
@@ -255,8 +271,13 @@ class ProcessExecutor(Executor):
             time.sleep(timeout)
             return []
         # dict.fromkeys: a subprocess worker's sentinel is its connection, listed once
-        handles = list(dict.fromkeys(h for r in self._busy.values()
-                                     for h in (r.worker.connection, r.worker.process.sentinel)))
+        handles = list(
+            dict.fromkeys(
+                h
+                for r in self._busy.values()
+                for h in (r.worker.connection, r.worker.process.sentinel)
+            )
+        )
         ready = set(wait_for(handles, timeout))
         finished = []
         for number, running in list(self._busy.items()):
@@ -301,13 +322,17 @@ class ProcessExecutor(Executor):
             else:
                 used = resident_mb(running.worker.process.pid)
                 if used > self.memory_limit:
-                    failure = TaskFailure("memory", f"its worker used {used:,.0f} MB, over the "
-                                                    f"memory limit of {self.memory_limit:,.0f} MB")
+                    failure = TaskFailure(
+                        "memory",
+                        f"its worker used {used:,.0f} MB, over the "
+                        f"memory limit of {self.memory_limit:,.0f} MB",
+                    )
             if failure is not None:
                 del self._busy[number]
                 self._kill(running.worker)
-                finished.append(Finished(running.task, failure, seconds,
-                                         self._label(running.worker)))
+                finished.append(
+                    Finished(running.task, failure, seconds, self._label(running.worker))
+                )
         return finished
 
     @staticmethod
@@ -328,8 +353,9 @@ def warm_up() -> None:
     if context.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        threading.Thread(target=forkserver.ensure_running, name="automl-warm-up",
-                         daemon=True).start()
+        threading.Thread(
+            target=forkserver.ensure_running, name="automl-warm-up", daemon=True
+        ).start()
 
 
 def _context() -> Any:
@@ -349,7 +375,7 @@ def _learner_modules() -> list[str]:
     """
     from automl.registry import is_installed, load_registry
 
-    modules = set()
+    modules: set[str] = set()
     for spec in load_registry().values():
         if is_installed(spec):
             modules.update(path.partition(":")[0] for path in spec.estimators.values())

@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import traceback
+from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -50,7 +51,7 @@ def _without_main_in_workers() -> None:
     if getattr(original, "automl_skips_main", False):
         return
 
-    def prepare(data: dict[str, Any]) -> None:
+    def prepare(data: Mapping[str, Any]) -> None:
         if data.get("name") == WORKER_NAME:
             data = {k: v for k, v in data.items() if k not in _MAIN_STEPS}
         original(data)
@@ -95,8 +96,9 @@ def _run(task: Any, context: Any) -> Any:
         # Pickled here, so a result that cannot be pickled is reported, not a broken pipe.
         return _pickle(("ok", result))
     except Exception as exc:
-        return _pickle(("error", "the result could not be sent back "
-                        f"({type(exc).__name__}: {exc})", ""))
+        return _pickle(
+            ("error", f"the result could not be sent back ({type(exc).__name__}: {exc})", "")
+        )
 
 
 def _pickle(reply: tuple[Any, ...]) -> Any:

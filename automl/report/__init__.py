@@ -46,8 +46,9 @@ class Report:
         self.content = content
 
     @classmethod
-    def from_source(cls, source: Any, X: Any, y: Any, *, measure: bool = True,
-                    deadline: float | None = None) -> Report:
+    def from_source(
+        cls, source: Any, X: Any, y: Any, *, measure: bool = True, deadline: float | None = None
+    ) -> Report:
         """The report of a fitted AutoMLClassifier/AutoMLRegressor or a baseline result.
 
         ``X`` and ``y`` are the data the source was fit on (for the data summary and the
@@ -65,7 +66,8 @@ class Report:
             return cls(from_estimator(source, X, y, measure=measure, deadline=deadline))
         raise InvalidParameterError(
             f"A report is made from a fitted AutoMLClassifier/AutoMLRegressor or the result of "
-            f"automl.baseline(); got {type(source).__name__}. Fit the estimator first.")
+            f"automl.baseline(); got {type(source).__name__}. Fit the estimator first."
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Report:
@@ -77,9 +79,11 @@ class Report:
         if path.is_dir():
             path = path / REPORT_FILES["json"]
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such file. A run folder holds report.json "
-                                    "when it was written by write_report, 'automl fit --out' "
-                                    "or 'automl baseline --out'.")
+            raise FileNotFoundError(
+                f"{path}: no such file. A run folder holds report.json "
+                "when it was written by write_report, 'automl fit --out' "
+                "or 'automl baseline --out'."
+            )
         try:
             content = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -88,7 +92,8 @@ class Report:
         if version != SCHEMA_VERSION:
             raise DataValidationError(
                 f"{path}: report schema_version {version!r}, but this automl reads version "
-                f"{SCHEMA_VERSION}. Re-create the report with this version of automl.")
+                f"{SCHEMA_VERSION}. Re-create the report with this version of automl."
+            )
         return cls(content)
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,9 +113,12 @@ class Report:
 
         return to_html(self.content)
 
-    def save(self, out_dir: str | Path, *, formats: tuple[str, ...] = ("json", "html",
-                                                                          "markdown"),
-             ) -> dict[str, Path]:
+    def save(
+        self,
+        out_dir: str | Path,
+        *,
+        formats: tuple[str, ...] = ("json", "html", "markdown"),
+    ) -> dict[str, Path]:
         """Write ``report.json``, ``report.html`` and ``report.md`` into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -123,8 +131,9 @@ class Report:
         return paths
 
 
-def write_report(source: Any, X: Any, y: Any, out_dir: str | Path, *,
-                 deadline: float | None = None) -> dict[str, Path]:
+def write_report(
+    source: Any, X: Any, y: Any, out_dir: str | Path, *, deadline: float | None = None
+) -> dict[str, Path]:
     """Write the comparison report of a fit or a baseline into ``out_dir``.
 
     Parameters
@@ -148,5 +157,7 @@ def write_report(source: Any, X: Any, y: Any, out_dir: str | Path, *,
 
 def render_saved_report(run_dir: str | Path) -> dict[str, Path]:
     """Render ``report.html`` and ``report.md`` again from ``run_dir/report.json``."""
-    return Report.load(run_dir).save(Path(run_dir) if Path(run_dir).is_dir()
-                                     else Path(run_dir).parent, formats=("html", "markdown"))
+    return Report.load(run_dir).save(
+        Path(run_dir) if Path(run_dir).is_dir() else Path(run_dir).parent,
+        formats=("html", "markdown"),
+    )

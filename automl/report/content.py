@@ -1,7 +1,8 @@
 """Report contents from a fitted estimator or a baseline: one JSON-ready dict for both.
 
-The dict holds everything :mod:`automl.report.markdown` and :mod:`automl.report.html` need, so ``automl report RUN_DIR``
-renders again from ``report.json`` alone. Its keys (``schema_version`` 1):
+The dict holds everything the renderers (:mod:`automl.report.markdown`,
+:mod:`automl.report.html`) need, so ``automl report RUN_DIR`` renders again from
+``report.json`` alone. Its keys (``schema_version`` 1):
 
 - ``kind`` ("fit" or "baseline"), ``task``, ``metric``, ``greater_is_better``, ``cv``,
   ``n_splits``, ``best`` (the best algorithm), ``created``, ``automl_version``, ``timing``;
@@ -38,10 +39,9 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from automl.baseline import DUMMY, BaselineResult, predict_latency
-from automl.evaluation import auto_cv, search_seeds
 from automl.builder import build_pipeline, make_candidate
 from automl.data import validate_data
-from automl.evaluation import Split, make_splits, take_rows
+from automl.evaluation import Split, auto_cv, make_splits, search_seeds, take_rows
 from automl.registry import load_registry
 from automl.report.data_summary import (
     classification_diagnostics,
@@ -63,31 +63,54 @@ def from_baseline(result: BaselineResult, X: Any, y: Any) -> dict[str, Any]:
     models = []
     for _, row in board.iterrows():
         name = row["algorithm"]
-        models.append({
-            "algorithm": name, "mean": row[result.metric], "std": row["std"],
-            "folds": result.fold_scores.get(name, {}).get(result.metric, []),
-            "other_metrics": {m: {"mean": row[m], "std": row[f"{m}_std"]}
-                              for m in _other_metrics(board, result.metric)},
-            "fit_time": row["fit_time"], "predict_ms_per_1000": row["predict_ms_per_1000"],
-            "size_bytes": row["size_bytes"], "state": row["state"], "error": row["error"],
-            "note": row["note"], "params": result.configs.get(name, {}), "trial": None,
-        })
+        models.append(
+            {
+                "algorithm": name,
+                "mean": row[result.metric],
+                "std": row["std"],
+                "folds": result.fold_scores.get(name, {}).get(result.metric, []),
+                "other_metrics": {
+                    m: {"mean": row[m], "std": row[f"{m}_std"]}
+                    for m in _other_metrics(board, result.metric)
+                },
+                "fit_time": row["fit_time"],
+                "predict_ms_per_1000": row["predict_ms_per_1000"],
+                "size_bytes": row["size_bytes"],
+                "state": row["state"],
+                "error": row["error"],
+                "note": row["note"],
+                "params": result.configs.get(name, {}),
+                "trial": None,
+            }
+        )
     best = result.best_algorithm
     diagnostics = _diagnostics(y_arr, result.oof[best], result.task, result.classes)
     return _assemble(
-        kind="baseline", task=result.task, metric=result.metric,
-        greater_is_better=result.greater_is_better, models=models, best=best,
-        n_splits=result.n_splits, ratio=result.n_test / result.n_train,
+        kind="baseline",
+        task=result.task,
+        metric=result.metric,
+        greater_is_better=result.greater_is_better,
+        models=models,
+        best=best,
+        n_splits=result.n_splits,
+        ratio=result.n_test / result.n_train,
         data=data_summary(frame, y_arr, profile),
-        cv=f"{result.cv}, seed {result.random_state}", nested=None, search=None,
-        diagnostics={**diagnostics, "algorithm": best,
-                     "folds": f"out-of-fold predictions on the leaderboard's {result.n_splits} "
-                              f"folds ({result.cv})"},
-        timing={"elapsed": result.elapsed})
+        cv=f"{result.cv}, seed {result.random_state}",
+        nested=None,
+        search=None,
+        diagnostics={
+            **diagnostics,
+            "algorithm": best,
+            "folds": f"out-of-fold predictions on the leaderboard's {result.n_splits} "
+            f"folds ({result.cv})",
+        },
+        timing={"elapsed": result.elapsed},
+    )
 
 
-def from_estimator(model: Any, X: Any, y: Any, *, measure: bool = True,
-                   deadline: float | None = None) -> dict[str, Any]:
+def from_estimator(
+    model: Any, X: Any, y: Any, *, measure: bool = True, deadline: float | None = None
+) -> dict[str, Any]:
     """The report of a fitted AutoMLClassifier/AutoMLRegressor (X, y: the data it was fit on).
 
     ``measure=True`` refits each algorithm's best configuration on all rows to measure its
@@ -105,10 +128,13 @@ def from_estimator(model: Any, X: Any, y: Any, *, measure: bool = True,
     kept = getattr(model, "oof_predictions_", None)
     if kept is not None:
         splits = model.cv_splits_
-        folds_note = (f"out-of-fold predictions of the best trial on the search's own "
-                      f"{len(splits)} folds, kept by the search" if len(splits) > 1 else
-                      f"predictions of the best trial on the search's holdout "
-                      f"({len(splits[0][1])} rows), kept by the search")
+        folds_note = (
+            f"out-of-fold predictions of the best trial on the search's own "
+            f"{len(splits)} folds, kept by the search"
+            if len(splits) > 1
+            else f"predictions of the best trial on the search's holdout "
+            f"({len(splits[0][1])} rows), kept by the search"
+        )
     else:
         splits, folds_note = _fit_splits(model, y_arr)
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
@@ -117,10 +143,23 @@ def from_estimator(model: Any, X: Any, y: Any, *, measure: bool = True,
     models = _best_trials(model, study, n_test_total)
     if measure:
         _measure_models(model, models, profile, data, y_arr, deadline, n_train)
-    models.append({"algorithm": DUMMY, "mean": model.dummy_score_, "std": None, "folds": [],
-                   "state": "reference", "error": "", "note": "dummy model, same folds",
-                   "params": {}, "trial": None, "other_metrics": {}, "fit_time": None,
-                   "predict_ms_per_1000": None, "size_bytes": None})
+    models.append(
+        {
+            "algorithm": DUMMY,
+            "mean": model.dummy_score_,
+            "std": None,
+            "folds": [],
+            "state": "reference",
+            "error": "",
+            "note": "dummy model, same folds",
+            "params": {},
+            "trial": None,
+            "other_metrics": {},
+            "fit_time": None,
+            "predict_ms_per_1000": None,
+            "size_bytes": None,
+        }
+    )
     classes = tuple(profile.classes)
     if kept is not None:
         scored = ~np.isnan(kept.reshape(len(y_arr), -1)).any(axis=1)  # a holdout scores a part
@@ -130,51 +169,89 @@ def from_estimator(model: Any, X: Any, y: Any, *, measure: bool = True,
         diagnostics = _diagnostics(y_arr, oof, task, classes)
     nested = getattr(model, "nested_cv_", None)
     return _assemble(
-        kind="fit", task=task, metric=metric, greater_is_better=greater, models=models,
-        best=model.best_algorithm_, n_splits=model.n_splits_,
+        kind="fit",
+        task=task,
+        metric=metric,
+        greater_is_better=greater,
+        models=models,
+        best=model.best_algorithm_,
+        n_splits=model.n_splits_,
         ratio=(float(np.mean([len(te) for _, te in splits])) / n_train),
         data=data_summary(frame, y_arr, profile),
         cv=f"{model.cv!r} (inner CV of the search), random_state {model.random_state}",
         nested=None if nested is None else nested.to_dict(),
         search=_search_section(study, model.best_algorithm_, greater),
         diagnostics={**diagnostics, "algorithm": model.best_algorithm_, "folds": folds_note},
-        timing={"elapsed": getattr(model, "fit_time_", None),
-                "n_trials": getattr(model, "n_trials_", None)})
+        timing={
+            "elapsed": getattr(model, "fit_time_", None),
+            "n_trials": getattr(model, "n_trials_", None),
+        },
+    )
 
 
-def _assemble(*, kind, task, metric, greater_is_better, models, best, n_splits, ratio, data,
-              cv, nested, search, diagnostics, timing) -> dict[str, Any]:
+def _assemble(
+    *,
+    kind,
+    task,
+    metric,
+    greater_is_better,
+    models,
+    best,
+    n_splits,
+    ratio,
+    data,
+    cv,
+    nested,
+    search,
+    diagnostics,
+    timing,
+) -> dict[str, Any]:
     from automl.version import __version__
 
-    complete = {m["algorithm"]: m["folds"] for m in models
-                if m["state"] == "complete" and len(m["folds"]) == n_splits}
+    complete = {
+        m["algorithm"]: m["folds"]
+        for m in models
+        if m["state"] == "complete" and len(m["folds"]) == n_splits
+    }
     comparison = compare_to_best(complete, best, ratio, greater_is_better)
     by_name = {r["algorithm"]: r for r in comparison["rows"]}
     for m in models:
         m["comparison"] = by_name.get(m["algorithm"])
-    return jsonable({
-        "schema_version": SCHEMA_VERSION,
-        "kind": kind,
-        "created": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "automl_version": __version__,
-        "task": task, "metric": metric, "greater_is_better": greater_is_better,
-        "cv": cv, "n_splits": n_splits, "best": best,
-        "data": data, "models": models, "comparison": comparison, "nested": nested,
-        "search": search, "diagnostics": diagnostics, "timing": timing,
-    })
+    return jsonable(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "kind": kind,
+            "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "automl_version": __version__,
+            "task": task,
+            "metric": metric,
+            "greater_is_better": greater_is_better,
+            "cv": cv,
+            "n_splits": n_splits,
+            "best": best,
+            "data": data,
+            "models": models,
+            "comparison": comparison,
+            "nested": nested,
+            "search": search,
+            "diagnostics": diagnostics,
+            "timing": timing,
+        }
+    )
 
 
 def _validate(X: Any, y: Any, profile) -> tuple[pd.DataFrame, np.ndarray, Any]:
-    kinds = {**{c: "numeric" for c in profile.numeric},
-             **{c: "categorical" for c in profile.categorical}}
+    kinds = {
+        **{c: "numeric" for c in profile.numeric},
+        **{c: "categorical" for c in profile.categorical},
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dropped columns were reported by the fit itself
         return validate_data(X, y, task=profile.task, column_kinds=kinds)
 
 
 def _other_metrics(board: pd.DataFrame, metric: str) -> list[str]:
-    return [c[:-4] for c in board.columns if c.endswith("_std") and c != "std"
-            and c[:-4] != metric]
+    return [c[:-4] for c in board.columns if c.endswith("_std") and c != "std" and c[:-4] != metric]
 
 
 def _diagnostics(y, oof, task, classes) -> dict[str, Any]:
@@ -189,15 +266,19 @@ def _fit_splits(model: Any, y: np.ndarray) -> tuple[list[Split], str]:
     cv = auto_cv(len(y)) if isinstance(model.cv, str) and model.cv == "auto" else model.cv
     if isinstance(cv, (int, np.integer)) and model.random_state is not None:
         cv_seed = search_seeds(model.random_state).cv
-        return (make_splits(cv, task, y, random_state=cv_seed),
-                f"out-of-fold predictions of a clone of best_pipeline_ on the search's own "
-                f"{cv} folds (re-derived from random_state={model.random_state}; "
-                f"unless groups were given)")
+        return (
+            make_splits(cv, task, y, random_state=cv_seed),
+            f"out-of-fold predictions of a clone of best_pipeline_ on the search's own "
+            f"{cv} folds (re-derived from random_state={model.random_state}; "
+            f"unless groups were given)",
+        )
     splits = make_splits(OOF_FOLDS, task, y, random_state=0)
     kind = "KFold" if task == "regression" else "StratifiedKFold"
-    return splits, (f"out-of-fold predictions of a clone of best_pipeline_ on {kind}"
-                    f"({OOF_FOLDS}, shuffled, seed 0): not the search's folds, which cannot be "
-                    f"re-derived (cv={model.cv!r}, random_state={model.random_state})")
+    return splits, (
+        f"out-of-fold predictions of a clone of best_pipeline_ on {kind}"
+        f"({OOF_FOLDS}, shuffled, seed 0): not the search's folds, which cannot be "
+        f"re-derived (cv={model.cv!r}, random_state={model.random_state})"
+    )
 
 
 def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[dict[str, Any]]:
@@ -212,27 +293,49 @@ def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[d
             continue
         seen.add(name)
         attrs = trials[row["trial"]].user_attrs
-        models.append({
-            "algorithm": name, "trial": int(row["trial"]), "mean": row[model.metric_],
-            "std": row["std"], "folds": [row[c] for c in fold_columns],
-            "fit_time": attrs.get("fit_time", np.nan) / model.n_splits_,
-            "predict_ms_per_1000": attrs.get("score_time", np.nan) / n_test_total * 1e6,
-            "size_bytes": None, "state": "complete", "error": "", "note": "",
-            "params": row["params"], "other_metrics": {},
-        })
+        models.append(
+            {
+                "algorithm": name,
+                "trial": int(row["trial"]),
+                "mean": row[model.metric_],
+                "std": row["std"],
+                "folds": [row[c] for c in fold_columns],
+                "fit_time": attrs.get("fit_time", np.nan) / model.n_splits_,
+                "predict_ms_per_1000": attrs.get("score_time", np.nan) / n_test_total * 1e6,
+                "size_bytes": None,
+                "state": "complete",
+                "error": "",
+                "note": "",
+                "params": row["params"],
+                "other_metrics": {},
+            }
+        )
     for _, row in board.iterrows():
         if row["algorithm"] not in seen and row["state"] == "failed":
             seen.add(row["algorithm"])
-            models.append({"algorithm": row["algorithm"], "trial": int(row["trial"]),
-                           "mean": None, "std": None, "folds": [], "state": "failed",
-                           "error": row["error"], "note": "", "params": row["params"],
-                           "other_metrics": {}, "fit_time": None,
-                           "predict_ms_per_1000": None, "size_bytes": None})
+            models.append(
+                {
+                    "algorithm": row["algorithm"],
+                    "trial": int(row["trial"]),
+                    "mean": None,
+                    "std": None,
+                    "folds": [],
+                    "state": "failed",
+                    "error": row["error"],
+                    "note": "",
+                    "params": row["params"],
+                    "other_metrics": {},
+                    "fit_time": None,
+                    "predict_ms_per_1000": None,
+                    "size_bytes": None,
+                }
+            )
     return models
 
 
-def _measure_models(model, models, profile, data, y, deadline: float | None,
-                    n_train: float) -> None:
+def _measure_models(
+    model, models, profile, data, y, deadline: float | None, n_train: float
+) -> None:
     """Pickled size and predict latency of each algorithm's best configuration on all rows."""
     registry = load_registry(model.spaces)
     estimator_seed = search_seeds(model.random_state).estimator
@@ -242,8 +345,9 @@ def _measure_models(model, models, profile, data, y, deadline: float | None,
             continue
         if m["algorithm"] == model.best_algorithm_:
             fitted = model.best_pipeline_
-        elif deadline is not None and (time.monotonic() + 1.3 * m["fit_time"] * rows_scale
-                                       > deadline):
+        elif deadline is not None and (
+            time.monotonic() + 1.3 * m["fit_time"] * rows_scale > deadline
+        ):
             m["note"] = "size not measured: its refit would not end within the time budget"
             continue
         else:
@@ -258,12 +362,14 @@ def _measure_models(model, models, profile, data, y, deadline: float | None,
                 continue
         m["size_bytes"] = len(pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
         with threadpool_limits(limits=1):
-            m["predict_ms_per_1000"] = predict_latency(fitted, data, np.arange(len(y)),
-                                                       profile.task != "regression", repeat=3)
+            m["predict_ms_per_1000"] = predict_latency(
+                fitted, data, np.arange(len(y)), profile.task != "regression", repeat=3
+            )
 
 
-def _out_of_fold(pipeline: Any, X: Any, y: np.ndarray, splits: list[Split],
-                 classes: tuple[Any, ...]) -> np.ndarray:
+def _out_of_fold(
+    pipeline: Any, X: Any, y: np.ndarray, splits: list[Split], classes: tuple[Any, ...]
+) -> np.ndarray:
     """Predictions (class probabilities in ``classes`` order) of clones fit on each fold."""
     index = {c: i for i, c in enumerate(classes)}
     out = np.full((len(y), len(classes)) if classes else len(y), np.nan)
@@ -277,7 +383,7 @@ def _out_of_fold(pipeline: Any, X: Any, y: np.ndarray, splits: list[Split],
             proba = fitted.predict_proba(take_rows(X, test))
             out[test] = 0.0  # a class missing from a training fold gets probability 0
             columns = [index[c] for c in fitted.classes_]
-            out[np.ix_(test, columns)] = proba
+            out[np.ix_(test, np.asarray(columns))] = proba
     return out
 
 
@@ -289,15 +395,23 @@ def _search_section(study: optuna.Study, best: str, greater: bool) -> dict[str, 
     history = []
     for t in trials:
         end = t.datetime_complete
-        history.append({
-            "trial": t.number, "algorithm": t.params[ALGORITHM_KEY],
-            "state": t.state.name.lower(),
-            "value": t.value if t.state == TrialState.COMPLETE else None,
-            "seconds": (end - origin).total_seconds() if end and origin else None})
-    own = [t for t in trials if t.state == TrialState.COMPLETE
-           and t.params[ALGORITHM_KEY] == best]
-    return {"history": history, "algorithm": best, "greater_is_better": greater,
-            "params": _param_scores(own), "importance": _importance(study, best, own)}
+        history.append(
+            {
+                "trial": t.number,
+                "algorithm": t.params[ALGORITHM_KEY],
+                "state": t.state.name.lower(),
+                "value": t.value if t.state == TrialState.COMPLETE else None,
+                "seconds": (end - origin).total_seconds() if end and origin else None,
+            }
+        )
+    own = [t for t in trials if t.state == TrialState.COMPLETE and t.params[ALGORITHM_KEY] == best]
+    return {
+        "history": history,
+        "algorithm": best,
+        "greater_is_better": greater,
+        "params": _param_scores(own),
+        "importance": _importance(study, best, own),
+    }
 
 
 def _param_scores(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
@@ -306,40 +420,64 @@ def _param_scores(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]
         algorithm, plain = from_optuna_params(t.params)
         for name, value in plain.items():
             dist = t.distributions[f"{algorithm}__{name}"]
-            entry = params.setdefault(name, {
-                "name": name, "values": [], "scores": [],
-                "kind": ("categorical" if isinstance(
-                    dist, optuna.distributions.CategoricalDistribution) else "numeric"),
-                "log": bool(getattr(dist, "log", False))})
+            entry = params.setdefault(
+                name,
+                {
+                    "name": name,
+                    "values": [],
+                    "scores": [],
+                    "kind": (
+                        "categorical"
+                        if isinstance(dist, optuna.distributions.CategoricalDistribution)
+                        else "numeric"
+                    ),
+                    "log": bool(getattr(dist, "log", False)),
+                },
+            )
             entry["values"].append(value if entry["kind"] == "numeric" else str(value))
             entry["scores"].append(t.value)
     return list(params.values())
 
 
-def _importance(study: optuna.Study, best: str,
-                trials: list[optuna.trial.FrozenTrial]) -> dict[str, Any]:
+def _importance(
+    study: optuna.Study, best: str, trials: list[optuna.trial.FrozenTrial]
+) -> dict[str, Any]:
     """fANOVA importance (Optuna's default evaluator) over the best algorithm's trials."""
     method = "fANOVA (optuna.importance.FanovaImportanceEvaluator, seed 0)"
     common = set.intersection(*(set(t.params) for t in trials)) if trials else set()
-    keys = sorted(k for k in common if k != ALGORITHM_KEY
-                  and len({repr(t.params[k]) for t in trials}) > 1)
+    keys = sorted(
+        k for k in common if k != ALGORITHM_KEY and len({repr(t.params[k]) for t in trials}) > 1
+    )
     if len(trials) < 3 or not keys:
-        return {"method": method, "values": {}, "note": (
-            f"Not enough {best} trials with varied parameters ({len(trials)} completed) "
-            "to estimate importance.")}
+        return {
+            "method": method,
+            "values": {},
+            "note": (
+                f"Not enough {best} trials with varied parameters ({len(trials)} completed) "
+                "to estimate importance."
+            ),
+        }
     started = time.monotonic()
     try:
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
             values = optuna.importance.get_param_importances(
-                study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0),
-                params=keys)
+                study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), params=keys
+            )
     except Exception as exc:  # importance is a nicety; say why it is missing
-        return {"method": method, "values": {}, "note": f"not available: "
-                                                        f"{type(exc).__name__}: {exc}"[:300]}
+        return {
+            "method": method,
+            "values": {},
+            "note": f"not available: {type(exc).__name__}: {exc}"[:300],
+        }
     prefix = f"{best}__"
-    return {"method": method, "seconds": time.monotonic() - started,
-            "values": {k[len(prefix):]: float(v) for k, v in values.items()},
-            "note": (f"Over the {len(trials)} completed {best} trials, parameters present in "
-                     f"all of them (conditional ones that are sometimes inactive are left "
-                     f"out).")}
+    return {
+        "method": method,
+        "seconds": time.monotonic() - started,
+        "values": {k[len(prefix) :]: float(v) for k, v in values.items()},
+        "note": (
+            f"Over the {len(trials)} completed {best} trials, parameters present in "
+            f"all of them (conditional ones that are sometimes inactive are left "
+            f"out)."
+        ),
+    }

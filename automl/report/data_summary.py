@@ -24,20 +24,28 @@ from sklearn.metrics import (
 from automl.data import DatasetProfile
 
 MAX_COLUMNS_LISTED = 100
-MAX_CURVES = 10          # one-vs-rest curves drawn for at most this many classes
-MAX_CURVE_POINTS = 300   # per curve: enough for the eye, keeps report.json small
+MAX_CURVES = 10  # one-vs-rest curves drawn for at most this many classes
+MAX_CURVE_POINTS = 300  # per curve: enough for the eye, keeps report.json small
 MAX_SCATTER_POINTS = 2000
 
 
 def data_summary(frame: pd.DataFrame, y: np.ndarray, profile: DatasetProfile) -> dict[str, Any]:
     """Rows, columns by kind, missing values, and the class balance or target distribution."""
-    kinds = {**{c: "numeric" for c in profile.numeric},
-             **{c: "categorical" for c in profile.categorical},
-             **{c: "dropped" for c in profile.dropped}}
+    kinds = {
+        **{c: "numeric" for c in profile.numeric},
+        **{c: "categorical" for c in profile.categorical},
+        **{c: "dropped" for c in profile.dropped},
+    }
     missing = frame.isna().sum()
-    columns = [{"name": str(c), "kind": kinds.get(c, "dropped"), "missing": int(missing[c]),
-                "distinct": int(frame[c].nunique(dropna=True))}
-               for c in frame.columns[:MAX_COLUMNS_LISTED]]
+    columns = [
+        {
+            "name": str(c),
+            "kind": kinds.get(c, "dropped"),
+            "missing": int(missing[c]),
+            "distinct": int(frame[c].nunique(dropna=True)),
+        }
+        for c in frame.columns[:MAX_COLUMNS_LISTED]
+    ]
     summary: dict[str, Any] = {
         "n_rows": int(profile.n_rows),
         "n_columns": len(profile.columns),
@@ -54,29 +62,37 @@ def data_summary(frame: pd.DataFrame, y: np.ndarray, profile: DatasetProfile) ->
         values = np.asarray(y, dtype=float)
         counts, edges = np.histogram(values, bins=30)
         summary["target_distribution"] = {
-            "mean": float(np.mean(values)), "std": float(np.std(values)),
-            **dict(zip(("min", "q25", "median", "q75", "max"),
-                       map(float, np.quantile(values, [0, 0.25, 0.5, 0.75, 1])))),
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values)),
+            **dict(
+                zip(
+                    ("min", "q25", "median", "q75", "max"),
+                    map(float, np.quantile(values, [0, 0.25, 0.5, 0.75, 1])),
+                )
+            ),
             "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
         }
     else:
         labels, counts = np.unique(y, return_counts=True)
         summary["class_balance"] = [
             {"label": str(label), "count": int(n), "share": float(n / len(y))}
-            for label, n in zip(labels, counts)]
+            for label, n in zip(labels, counts)
+        ]
     return summary
 
 
-def classification_diagnostics(y: np.ndarray, proba: np.ndarray,
-                               classes: tuple[Any, ...]) -> dict[str, Any]:
+def classification_diagnostics(
+    y: np.ndarray, proba: np.ndarray, classes: tuple[Any, ...]
+) -> dict[str, Any]:
     """Confusion matrix, ROC and precision-recall curves from out-of-fold probabilities."""
     keep = np.all(np.isfinite(proba), axis=1)
     y, proba = np.asarray(y)[keep], proba[keep]
     labels = [str(c) for c in classes]
     index = {c: i for i, c in enumerate(classes)}
     truth_index = np.asarray([index[v] for v in y.tolist()])
-    matrix = confusion_matrix(truth_index, np.argmax(proba, axis=1),
-                              labels=list(range(len(classes))))
+    matrix = confusion_matrix(
+        truth_index, np.argmax(proba, axis=1), labels=list(range(len(classes)))
+    )
     positives = [1] if len(classes) == 2 else list(range(min(len(classes), MAX_CURVES)))
     roc, pr = [], []
     for j in positives:
@@ -85,11 +101,23 @@ def classification_diagnostics(y: np.ndarray, proba: np.ndarray,
             continue
         fpr, tpr, _ = roc_curve(truth, proba[:, j])
         precision, recall, _ = precision_recall_curve(truth, proba[:, j])
-        roc.append({"label": labels[j], "auc": float(roc_auc_score(truth, proba[:, j])),
-                    "x": _thin(fpr), "y": _thin(tpr)})
-        pr.append({"label": labels[j], "ap": float(average_precision_score(truth, proba[:, j])),
-                   "prevalence": float(truth.mean()),
-                   "x": _thin(recall[::-1]), "y": _thin(precision[::-1])})
+        roc.append(
+            {
+                "label": labels[j],
+                "auc": float(roc_auc_score(truth, proba[:, j])),
+                "x": _thin(fpr),
+                "y": _thin(tpr),
+            }
+        )
+        pr.append(
+            {
+                "label": labels[j],
+                "ap": float(average_precision_score(truth, proba[:, j])),
+                "prevalence": float(truth.mean()),
+                "x": _thin(recall[::-1]),
+                "y": _thin(precision[::-1]),
+            }
+        )
     return {
         "kind": "classification",
         "labels": labels,
@@ -97,8 +125,11 @@ def classification_diagnostics(y: np.ndarray, proba: np.ndarray,
         "accuracy": float(np.trace(matrix) / max(matrix.sum(), 1)),
         "roc": roc,
         "pr": pr,
-        "curves_note": ("" if len(classes) <= MAX_CURVES else
-                        f"One-vs-rest curves for the first {MAX_CURVES} of {len(classes)} classes."),
+        "curves_note": (
+            ""
+            if len(classes) <= MAX_CURVES
+            else f"One-vs-rest curves for the first {MAX_CURVES} of {len(classes)} classes."
+        ),
         "n": int(len(y)),
     }
 
@@ -119,7 +150,7 @@ def regression_diagnostics(y: np.ndarray, predicted: np.ndarray, seed: int = 0) 
         "residuals": residuals[rows].tolist(),
         "n": int(len(y)),
         "n_plotted": int(len(rows)),
-        "rmse": float(np.sqrt(np.mean(residuals ** 2))),
+        "rmse": float(np.sqrt(np.mean(residuals**2))),
         "mae": float(mean_absolute_error(y, predicted)),
         "r2": float(r2_score(y, predicted)),
     }

@@ -6,20 +6,21 @@ are matplotlib's output, whose text is escaped by its SVG writer.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from automl.report.plots import render_figures
 from automl.report.text import (
     FIGURE_CAPTIONS,
     LEADERBOARD_HEADER,
-    other_metric_rows,
-    subtitle,
-    title,
     e,
     headline,
     leaderboard_rows,
     method_notes,
     num,
+    other_metric_rows,
+    subtitle,
+    title,
 )
 
 CSS = """
@@ -68,81 +69,130 @@ ul.notes li { margin: 4px 0; }
 
 def page(r: dict[str, Any], figures: dict[str, str]) -> str:
     """The whole document."""
-    sections = [_header(r), _leaderboard(r, figures), _nested(r), _diagnostics(r, figures),
-                _search(r, figures), _data(r, figures), _method(r)]
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            "<link rel=\"icon\" href=\"data:,\">\n"
-            f"<title>{e(title(r))}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
-            + "\n".join(s for s in sections if s) + "\n</main>\n</body>\n</html>\n")
+    sections = [
+        _header(r),
+        _leaderboard(r, figures),
+        _nested(r),
+        _diagnostics(r, figures),
+        _search(r, figures),
+        _data(r, figures),
+        _method(r),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<link rel="icon" href="data:,">\n'
+        f"<title>{e(title(r))}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(s for s in sections if s)
+        + "\n</main>\n</body>\n</html>\n"
+    )
 
 
 def _figure(figures: dict[str, str], name: str) -> str:
     if name not in figures:
         return ""
-    return (f'<figure class="plot" id="plot-{name}">{figures[name]}'
-            f"<figcaption>{e(FIGURE_CAPTIONS.get(name, ''))}</figcaption></figure>")
+    return (
+        f'<figure class="plot" id="plot-{name}">{figures[name]}'
+        f"<figcaption>{e(FIGURE_CAPTIONS.get(name, ''))}</figcaption></figure>"
+    )
 
 
-def _table(header: list[str], rows: list[list[str]], table_id: str = "",
-           row_classes: list[str] | None = None, numeric: set[int] = frozenset()) -> str:
-    head = "".join(f"<th scope=\"col\">{e(h)}</th>" for h in header)
+def _table(
+    header: list[str],
+    rows: list[list[str]],
+    table_id: str = "",
+    row_classes: list[str] | None = None,
+    numeric: AbstractSet[int] = frozenset(),
+) -> str:
+    head = "".join(f'<th scope="col">{e(h)}</th>' for h in header)
     body = []
     for i, row in enumerate(rows):
         cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
-        cells = "".join(f'<td class="num">{e(c)}</td>' if j in numeric else f"<td>{e(c)}</td>"
-                        for j, c in enumerate(row))
+        cells = "".join(
+            f'<td class="num">{e(c)}</td>' if j in numeric else f"<td>{e(c)}</td>"
+            for j, c in enumerate(row)
+        )
         body.append(f"<tr{cls}>{cells}</tr>")
     ident = f' id="{table_id}"' if table_id else ""
-    return (f'<div class="scroll"><table{ident}><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+    return (
+        f'<div class="scroll"><table{ident}><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _header(r: dict[str, Any]) -> str:
     data = r["data"]
     complete = sum(m["state"] == "complete" for m in r["models"])
-    cards = [(data["n_rows"], "rows"), (data["n_columns"], "feature columns"),
-             (data["missing_cells"], "missing cells"), (r["task"], "task"),
-             (complete, "models compared")]
+    cards = [
+        (data["n_rows"], "rows"),
+        (data["n_columns"], "feature columns"),
+        (data["missing_cells"], "missing cells"),
+        (r["task"], "task"),
+        (complete, "models compared"),
+    ]
     elapsed = (r.get("timing") or {}).get("elapsed")
     if elapsed is not None:
-        cards.append((f"{elapsed:.1f} s", "baseline time" if r["kind"] == "baseline"
-                      else "fit time"))
+        cards.append(
+            (f"{elapsed:.1f} s", "baseline time" if r["kind"] == "baseline" else "fit time")
+        )
     lines = "".join(f"<p>{e(line)}</p>" for line in headline(r))
-    return (f"<header><h1>{e(title(r))}</h1><p class=\"subtitle\">{e(subtitle(r))}</p>"
-            f"<section class=\"headline\" id=\"headline\">{lines}</section>"
-            f"<div class=\"cards\">"
-            + "".join(f"<div class=\"card\"><b>{e(v)}</b><span>{e(k)}</span></div>"
-                      for v, k in cards) + "</div></header>")
+    return (
+        f'<header><h1>{e(title(r))}</h1><p class="subtitle">{e(subtitle(r))}</p>'
+        f'<section class="headline" id="headline">{lines}</section>'
+        f'<div class="cards">'
+        + "".join(f'<div class="card"><b>{e(v)}</b><span>{e(k)}</span></div>' for v, k in cards)
+        + "</div></header>"
+    )
 
 
 def _leaderboard(r: dict[str, Any], figures: dict[str, str]) -> str:
     not_worse = set(r["comparison"]["not_worse"])
-    classes = ["best" if m["algorithm"] == r["best"] else "failed" if m["state"] == "failed"
-               else "tied" if m["algorithm"] in not_worse else "" for m in r["models"]]
+    classes = [
+        "best"
+        if m["algorithm"] == r["best"]
+        else "failed"
+        if m["state"] == "failed"
+        else "tied"
+        if m["algorithm"] in not_worse
+        else ""
+        for m in r["models"]
+    ]
     header = [h.format(metric=r["metric"]) for h in LEADERBOARD_HEADER]
-    parts = ["<section id=\"leaderboard-section\"><h2>Leaderboard</h2>",
-             _table(header, leaderboard_rows(r), "leaderboard", classes, {0, 2, 3, 4, 6, 7, 8}),
-             "<p class=\"note\">Highlighted: the best model and those not significantly worse "
-             f"({e(r['comparison']['test'])}, α = {e(r['comparison']['alpha'])}). Δ: how much "
-             "better the best scored, averaged over the folds; p: one-sided p-value of "
-             "\"this model is worse\".</p>", _figure(figures, "leaderboard")]
+    parts = [
+        '<section id="leaderboard-section"><h2>Leaderboard</h2>',
+        _table(header, leaderboard_rows(r), "leaderboard", classes, {0, 2, 3, 4, 6, 7, 8}),
+        '<p class="note">Highlighted: the best model and those not significantly worse '
+        f"({e(r['comparison']['test'])}, α = {e(r['comparison']['alpha'])}). Δ: how much "
+        "better the best scored, averaged over the folds; p: one-sided p-value of "
+        '"this model is worse".</p>',
+        _figure(figures, "leaderboard"),
+    ]
     failed = [m for m in r["models"] if m["error"]]
     if failed:
-        parts.append("<h3>Errors</h3><ul>" + "".join(
-            f"<li><b>{e(m['algorithm'])}</b>: <code>{e(m['error'])}</code></li>"
-            for m in failed) + "</ul>")
+        parts.append(
+            "<h3>Errors</h3><ul>"
+            + "".join(
+                f"<li><b>{e(m['algorithm'])}</b>: <code>{e(m['error'])}</code></li>" for m in failed
+            )
+            + "</ul>"
+        )
     other = other_metric_rows(r)
     if other:
-        parts += ["<h3>Other metrics (mean ± std over the same folds)</h3>",
-                  _table(other[0], other[1], "other-metrics",
-                         numeric=set(range(1, len(other[0]))))]
-    configs = [[m["algorithm"], ", ".join(f"{k}={v}" for k, v in (m["params"] or {}).items())]
-               for m in r["models"] if m["params"]]
+        parts += [
+            "<h3>Other metrics (mean ± std over the same folds)</h3>",
+            _table(other[0], other[1], "other-metrics", numeric=set(range(1, len(other[0])))),
+        ]
+    configs = [
+        [m["algorithm"], ", ".join(f"{k}={v}" for k, v in (m["params"] or {}).items())]
+        for m in r["models"]
+        if m["params"]
+    ]
     if configs:
-        parts.append("<details><summary>Configurations</summary>"
-                     + _table(["algorithm", "parameters"], configs, "configurations")
-                     + "</details>")
+        parts.append(
+            "<details><summary>Configurations</summary>"
+            + _table(["algorithm", "parameters"], configs, "configurations")
+            + "</details>"
+        )
     return "".join(parts) + "</section>"
 
 
@@ -151,78 +201,131 @@ def _nested(r: dict[str, Any]) -> str:
     if not n:
         return ""
     low, high = n["ci95"]
-    folds = [[str(f.get("fold")), f.get("algorithm"), num(f.get(n["metric"])),
-              num(f.get("inner_best")), str(f.get("trials")), num(f.get("seconds"), 3)]
-             for f in n["folds"]]
-    return ("<section id=\"nested\"><h2>Nested cross-validation: expected score on new data</h2>"
-            f"<p><b>{e(n['metric'])} {e(num(n['mean']))} ± {e(num(n['std']))}</b>, 95% interval "
-            f"{e(num(low))} to {e(num(high))} ({e(n['ci_method'])}). The inner best of the same "
-            f"searches was {e(num(n['inner_best_mean']))}: optimism {e(num(n['optimism']))} "
-            "(positive: the inner score flattered the model).</p>"
-            + _table(["outer fold", "chosen algorithm", f"outer {n['metric']}", "inner best",
-                      "trials", "seconds"], folds, "nested-folds", numeric={0, 2, 3, 4, 5})
-            + "</section>")
+    folds = [
+        [
+            str(f.get("fold")),
+            f.get("algorithm"),
+            num(f.get(n["metric"])),
+            num(f.get("inner_best")),
+            str(f.get("trials")),
+            num(f.get("seconds"), 3),
+        ]
+        for f in n["folds"]
+    ]
+    return (
+        '<section id="nested"><h2>Nested cross-validation: expected score on new data</h2>'
+        f"<p><b>{e(n['metric'])} {e(num(n['mean']))} ± {e(num(n['std']))}</b>, 95% interval "
+        f"{e(num(low))} to {e(num(high))} ({e(n['ci_method'])}). The inner best of the same "
+        f"searches was {e(num(n['inner_best_mean']))}: optimism {e(num(n['optimism']))} "
+        "(positive: the inner score flattered the model).</p>"
+        + _table(
+            [
+                "outer fold",
+                "chosen algorithm",
+                f"outer {n['metric']}",
+                "inner best",
+                "trials",
+                "seconds",
+            ],
+            folds,
+            "nested-folds",
+            numeric={0, 2, 3, 4, 5},
+        )
+        + "</section>"
+    )
 
 
 def _diagnostics(r: dict[str, Any], figures: dict[str, str]) -> str:
     d = r["diagnostics"]
     if d["kind"] == "regression":
-        text = (f"rmse {num(d['rmse'])}, mae {num(d['mae'])}, r² {num(d['r2'])} over "
-                f"{d['n']} rows ({d['n_plotted']} plotted).")
+        text = (
+            f"rmse {num(d['rmse'])}, mae {num(d['mae'])}, r² {num(d['r2'])} over "
+            f"{d['n']} rows ({d['n_plotted']} plotted)."
+        )
         plots = _figure(figures, "regression")
     else:
         text = f"Accuracy {num(d['accuracy'])} over {d['n']} rows. {d.get('curves_note', '')}"
-        plots = (f"<div class=\"grid\">{_figure(figures, 'confusion')}</div>"
-                 + _figure(figures, "curves"))
-    return (f"<section id=\"diagnostics\"><h2>Diagnostics of {e(d['algorithm'])}</h2>"
-            f"<p class=\"note\">From {e(d.get('folds', ''))}. {e(text)}</p>{plots}</section>")
+        plots = f'<div class="grid">{_figure(figures, "confusion")}</div>' + _figure(
+            figures, "curves"
+        )
+    return (
+        f'<section id="diagnostics"><h2>Diagnostics of {e(d["algorithm"])}</h2>'
+        f'<p class="note">From {e(d.get("folds", ""))}. {e(text)}</p>{plots}</section>'
+    )
 
 
 def _search(r: dict[str, Any], figures: dict[str, str]) -> str:
     search = r.get("search")
     if not search:
-        return ("<section id=\"search\"><h2>Search</h2><p class=\"note\">A baseline runs one "
-                "default configuration per algorithm: there is no optimisation history. Run "
-                "<code>automl fit</code> for a search, and its report.</p></section>")
+        return (
+            '<section id="search"><h2>Search</h2><p class="note">A baseline runs one '
+            "default configuration per algorithm: there is no optimisation history. Run "
+            "<code>automl fit</code> for a search, and its report.</p></section>"
+        )
     imp = search.get("importance") or {}
     note = f"{imp.get('method', '')}. {imp.get('note', '')}"
-    return ("<section id=\"search\"><h2>Search</h2>" + _figure(figures, "history")
-            + _figure(figures, "params") + _figure(figures, "importance")
-            + f"<p class=\"note\">Importance: {e(note)}</p></section>")
+    return (
+        '<section id="search"><h2>Search</h2>'
+        + _figure(figures, "history")
+        + _figure(figures, "params")
+        + _figure(figures, "importance")
+        + f'<p class="note">Importance: {e(note)}</p></section>'
+    )
 
 
 def _data(r: dict[str, Any], figures: dict[str, str]) -> str:
     d = r["data"]
-    facts = [["rows", d["n_rows"]], ["feature columns", d["n_columns"]],
-             ["numeric", d["n_numeric"]], ["categorical", d["n_categorical"]],
-             ["dropped (no information)", ", ".join(d["dropped"]) or "none"],
-             ["missing cells", f"{d['missing_cells']} in {d['rows_with_missing']} rows"],
-             ["target", d["target"] or "(unnamed)"]]
+    facts = [
+        ["rows", d["n_rows"]],
+        ["feature columns", d["n_columns"]],
+        ["numeric", d["n_numeric"]],
+        ["categorical", d["n_categorical"]],
+        ["dropped (no information)", ", ".join(d["dropped"]) or "none"],
+        ["missing cells", f"{d['missing_cells']} in {d['rows_with_missing']} rows"],
+        ["target", d["target"] or "(unnamed)"],
+    ]
     if "target_distribution" in d:
         t = d["target_distribution"]
         facts.append(["target mean ± std", f"{num(t['mean'])} ± {num(t['std'])}"])
-        facts.append(["target min / median / max",
-                      f"{num(t['min'])} / {num(t['median'])} / {num(t['max'])}"])
+        facts.append(
+            ["target min / median / max", f"{num(t['min'])} / {num(t['median'])} / {num(t['max'])}"]
+        )
     else:
-        facts.append(["class balance", ", ".join(f"{c['label']}: {c['count']} "
-                                                 f"({c['share']:.1%})"
-                                                 for c in d["class_balance"][:20])])
-    columns = [[c["name"], c["kind"], str(c["missing"]), str(c["distinct"])]
-               for c in d["columns"]]
-    more = (f" (first {d['columns_listed']} of {d['n_columns']})"
-            if d["columns_listed"] < d["n_columns"] else "")
-    return ("<section id=\"data\"><h2>Data</h2><div class=\"grid\"><div>"
-            + _table(["", "value"], [[k, str(v)] for k, v in facts], "data-summary")
-            + "</div>" + _figure(figures, "target") + "</div>"
-            + f"<details><summary>Columns{e(more)}</summary>"
-            + _table(["column", "kind", "missing", "distinct values"], columns, "columns",
-                     numeric={2, 3})
-            + "</details></section>")
+        facts.append(
+            [
+                "class balance",
+                ", ".join(
+                    f"{c['label']}: {c['count']} ({c['share']:.1%})"
+                    for c in d["class_balance"][:20]
+                ),
+            ]
+        )
+    columns = [[c["name"], c["kind"], str(c["missing"]), str(c["distinct"])] for c in d["columns"]]
+    more = (
+        f" (first {d['columns_listed']} of {d['n_columns']})"
+        if d["columns_listed"] < d["n_columns"]
+        else ""
+    )
+    return (
+        '<section id="data"><h2>Data</h2><div class="grid"><div>'
+        + _table(["", "value"], [[k, str(v)] for k, v in facts], "data-summary")
+        + "</div>"
+        + _figure(figures, "target")
+        + "</div>"
+        + f"<details><summary>Columns{e(more)}</summary>"
+        + _table(
+            ["column", "kind", "missing", "distinct values"], columns, "columns", numeric={2, 3}
+        )
+        + "</details></section>"
+    )
 
 
 def _method(r: dict[str, Any]) -> str:
-    return ("<section id=\"method\"><h2>Method</h2><ul class=\"notes\">"
-            + "".join(f"<li>{e(n)}</li>" for n in method_notes(r)) + "</ul></section>")
+    return (
+        '<section id="method"><h2>Method</h2><ul class="notes">'
+        + "".join(f"<li>{e(n)}</li>" for n in method_notes(r))
+        + "</ul></section>"
+    )
 
 
 def to_html(r: dict[str, Any]) -> str:

@@ -23,10 +23,10 @@ import numpy as np
 BEST, TIED, OTHER, DUMMY_COLOUR = "#1f4e9c", "#5b8fd6", "#a8a8a8", "#c0392b"
 MAX_PARAM_PANELS = 9
 
-RC = {
-    "svg.fonttype": "none",        # text stays text (searchable, escaped by the SVG writer)
-    "svg.hashsalt": "automl",      # stable ids, so the same report.json gives the same file
-    "text.parse_math": False,      # a "$" in a class name is a dollar sign, not TeX
+RC: dict[str, Any] = {
+    "svg.fonttype": "none",  # text stays text (searchable, escaped by the SVG writer)
+    "svg.hashsalt": "automl",  # stable ids, so the same report.json gives the same file
+    "text.parse_math": False,  # a "$" in a class name is a dollar sign, not TeX
     "font.size": 9,
     "font.family": "sans-serif",
     "axes.spines.top": False,
@@ -41,11 +41,18 @@ def render_figures(report: dict[str, Any]) -> dict[str, str]:
     import matplotlib
 
     builders: list[tuple[str, Callable[[Any, dict[str, Any]], bool]]] = [
-        ("leaderboard", _leaderboard), ("target", _target), ("confusion", _confusion),
-        ("curves", _curves), ("regression", _regression), ("history", _history),
-        ("params", _params), ("importance", _importance)]
+        ("leaderboard", _leaderboard),
+        ("target", _target),
+        ("confusion", _confusion),
+        ("curves", _curves),
+        ("regression", _regression),
+        ("history", _history),
+        ("params", _params),
+        ("importance", _importance),
+    ]
     out = {}
-    with matplotlib.rc_context(RC):
+    # the keys are checked by matplotlib at run time, not by its type hints
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         for name, draw in builders:
             figure = _new_figure()
             if draw(figure, report):
@@ -64,12 +71,13 @@ def _to_svg(figure: Any, name: str) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
+
     # Several SVGs share one HTML document: prefix their ids so none collides. Only inside
     # tags: text (a class label) is left as it is, and the SVG writer escapes < and > in it.
     def prefix(tag: re.Match) -> str:
         text = re.sub(r'\bid="([^"]+)"', rf'id="{name}-\1"', tag.group(0))
-        text = re.sub(r'url\(#([^)]+)\)', rf'url(#{name}-\1)', text)
+        text = re.sub(r"url\(#([^)]+)\)", rf"url(#{name}-\1)", text)
         return re.sub(r'href="#([^"]+)"', rf'href="#{name}-\1"', text)
 
     svg = re.sub(r"<[^<>]+>", prefix, svg)
@@ -85,12 +93,21 @@ def _leaderboard(figure, report) -> bool:
     models = models[::-1]  # best at the top
     for i, m in enumerate(models):
         name = m["algorithm"]
-        colour = (BEST if name == report["best"] else TIED if name in not_worse
-                  else DUMMY_COLOUR if m["state"] == "reference" or name == "dummy" else OTHER)
+        colour = (
+            BEST
+            if name == report["best"]
+            else TIED
+            if name in not_worse
+            else DUMMY_COLOUR
+            if m["state"] == "reference" or name == "dummy"
+            else OTHER
+        )
         ax.errorbar(m["mean"], i, xerr=m["std"] or 0, fmt="o", color=colour, capsize=3)
     ax.set_yticks(range(len(models)), [m["algorithm"] for m in models])
-    ax.set_xlabel(f"{report['metric']} (mean ± std over {report['n_splits']} folds; "
-                  f"{'higher' if report['greater_is_better'] else 'lower'} is better)")
+    ax.set_xlabel(
+        f"{report['metric']} (mean ± std over {report['n_splits']} folds; "
+        f"{'higher' if report['greater_is_better'] else 'lower'} is better)"
+    )
     ax.set_title("Dark blue: best; blue: not significantly worse; red: dummy model", loc="left")
     figure.set_size_inches(8.0, max(2.0, 0.26 * len(models) + 1.0))
     return True
@@ -131,10 +148,17 @@ def _confusion(figure, report) -> bool:
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     if n <= 15:
         for (i, j), count in np.ndenumerate(matrix):
-            ax.text(j, i, f"{int(count)}", ha="center", va="center",
-                    color="white" if share[i, j] > 0.6 else "black")
-    ax.set_xticks(range(n), diag["labels"], rotation=45 if n > 4 else 0, ha="right" if n > 4
-                  else "center")
+            ax.text(
+                j,
+                i,
+                f"{int(count)}",
+                ha="center",
+                va="center",
+                color="white" if share[i, j] > 0.6 else "black",
+            )
+    ax.set_xticks(
+        range(n), diag["labels"], rotation=45 if n > 4 else 0, ha="right" if n > 4 else "center"
+    )
     ax.set_yticks(range(n), diag["labels"])
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
@@ -192,8 +216,10 @@ def _history(figure, report) -> bool:
     colours = _algorithm_colours(sorted({h["algorithm"] for h in done}))
     best = np.maximum.accumulate if search["greater_is_better"] else np.minimum.accumulate
     by_trial, by_time = figure.subplots(1, 2, sharey=True)
-    for ax, key, label in ((by_trial, "trial", "trial number"),
-                           (by_time, "seconds", "seconds since the search started")):
+    for ax, key, label in (
+        (by_trial, "trial", "trial number"),
+        (by_time, "seconds", "seconds since the search started"),
+    ):
         points = [h for h in done if h[key] is not None]
         if not points:
             continue
@@ -234,11 +260,15 @@ def _params(figure, report) -> bool:
                 _log_axis(ax)
         ax.scatter(x, scores, s=10, color=BEST, alpha=0.7)
         ax.set_xlabel(p["name"])
-    for ax in axes[len(params):]:
+    for ax in axes[len(params) :]:
         ax.set_visible(False)
     axes[0].set_ylabel(report["metric"])
-    figure.suptitle(f"{report['metric']} against each hyperparameter of {search['algorithm']}",
-                    x=0.01, ha="left", fontsize=9)
+    figure.suptitle(
+        f"{report['metric']} against each hyperparameter of {search['algorithm']}",
+        x=0.01,
+        ha="left",
+        fontsize=9,
+    )
     return True
 
 
@@ -246,7 +276,7 @@ def _importance(figure, report) -> bool:
     values = ((report.get("search") or {}).get("importance") or {}).get("values") or {}
     if not values:
         return False
-    names = sorted(values, key=values.get)
+    names = sorted(values, key=lambda n: values[n])
     ax = figure.subplots()
     ax.barh(range(len(names)), [values[n] for n in names], color=BEST)
     ax.set_yticks(range(len(names)), names)

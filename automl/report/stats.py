@@ -28,7 +28,9 @@ ALPHA = 0.05
 
 
 def corrected_paired_ttest(
-    best: Sequence[float], other: Sequence[float], test_train_ratio: float,
+    best: Sequence[float],
+    other: Sequence[float],
+    test_train_ratio: float,
     greater_is_better: bool,
 ) -> dict[str, float]:
     """Test whether ``other`` scores worse than ``best`` on the same folds.
@@ -56,8 +58,10 @@ def corrected_paired_ttest(
     """
     a, b = np.asarray(best, dtype=float), np.asarray(other, dtype=float)
     if a.shape != b.shape:
-        raise ValueError(f"The two models must be scored on the same folds; got {len(a)} "
-                         f"and {len(b)} fold scores.")
+        raise ValueError(
+            f"The two models must be scored on the same folds; got {len(a)} "
+            f"and {len(b)} fold scores."
+        )
     d = a - b if greater_is_better else b - a
     k = len(d)
     mean = float(np.mean(d)) if k else float("nan")
@@ -68,28 +72,35 @@ def corrected_paired_ttest(
         # Identical differences on every fold: no noise to test against.
         if mean == 0.0:
             return {"difference": 0.0, "t": 0.0, "p": 1.0}
-        return {"difference": mean, "t": float(np.sign(mean) * np.inf),
-                "p": 0.0 if mean > 0 else 1.0}
+        return {
+            "difference": mean,
+            "t": float(np.sign(mean) * np.inf),
+            "p": 0.0 if mean > 0 else 1.0,
+        }
     t = mean / np.sqrt((1.0 / k + test_train_ratio) * variance)
     return {"difference": mean, "t": float(t), "p": float(stats.t.sf(t, df=k - 1))}
 
 
 def compare_to_best(
-    fold_scores: Mapping[str, Sequence[float]], best: str, test_train_ratio: float,
-    greater_is_better: bool, alpha: float = ALPHA,
+    fold_scores: Mapping[str, Sequence[float]],
+    best: str,
+    test_train_ratio: float,
+    greater_is_better: bool,
+    alpha: float = ALPHA,
 ) -> dict[str, Any]:
     """Compare every model's fold scores with the best's; list those not significantly worse.
 
     Returns a JSON-ready dict: the test's name, ``alpha``, the reference model, one row per
     model (``algorithm``, ``difference``, ``t``, ``p``, ``worse``) and ``not_worse``.
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, scores in fold_scores.items():
         if name == best:
             result = {"difference": 0.0, "t": 0.0, "p": 1.0}
         else:
-            result = corrected_paired_ttest(fold_scores[best], scores, test_train_ratio,
-                                            greater_is_better)
+            result = corrected_paired_ttest(
+                fold_scores[best], scores, test_train_ratio, greater_is_better
+            )
         worse = bool(np.isfinite(result["p"]) and result["p"] < alpha)
         rows.append({"algorithm": name, **result, "worse": worse})
     return {
@@ -98,6 +109,5 @@ def compare_to_best(
         "reference": best,
         "test_train_ratio": test_train_ratio,
         "rows": rows,
-        "not_worse": [r["algorithm"] for r in rows
-                      if not r["worse"] and np.isfinite(r["p"])],
+        "not_worse": [r["algorithm"] for r in rows if not r["worse"] and np.isfinite(r["p"])],
     }

@@ -13,12 +13,11 @@ import html
 import re
 from typing import Any
 
-
 FIGURE_CAPTIONS = {
     "leaderboard": "Mean ± standard deviation over the folds of each model.",
     "target": "The target as the models saw it.",
     "confusion": "Rows: the true class; columns: the predicted class (most probable); "
-                 "colour: share of the true class's rows.",
+    "colour: share of the true class's rows.",
     "curves": "One-vs-rest for multiclass targets. Dashed: a model without skill.",
     "regression": "Each point is a row predicted by a model that did not train on it.",
     "history": "Each point is a completed trial; the line is the best score so far.",
@@ -80,17 +79,24 @@ def headline(r: dict[str, Any]) -> list[str]:
     """The sentences a reader sees first (plain text, not escaped)."""
     best = next(m for m in r["models"] if m["algorithm"] == r["best"])
     dummy = next((m for m in r["models"] if m["algorithm"] == "dummy"), None)
-    lines = [f"Best: {r['best']}, {r['metric']} {mean_std(best)} over {r['n_splits']} folds"
-             + (f" (dummy model {num(dummy['mean'])})." if dummy else ".")]
+    lines = [
+        f"Best: {r['best']}, {r['metric']} {mean_std(best)} over {r['n_splits']} folds"
+        + (f" (dummy model {num(dummy['mean'])})." if dummy else ".")
+    ]
     tied = [n for n in r["comparison"]["not_worse"] if n != r["best"]]
-    lines.append("Not significantly worse than the best on the same folds: "
-                 + (", ".join(tied) if tied else "none") + ".")
+    lines.append(
+        "Not significantly worse than the best on the same folds: "
+        + (", ".join(tied) if tied else "none")
+        + "."
+    )
     nested = r.get("nested")
     if nested:
         low, high = nested["ci95"]
-        lines.append(f"Expected on new data (nested CV): {nested['metric']} {num(nested['mean'])}, "
-                     f"95% interval {num(low)} to {num(high)}; the inner best was "
-                     f"{num(nested['inner_best_mean'])} (optimism {num(nested['optimism'])}).")
+        lines.append(
+            f"Expected on new data (nested CV): {nested['metric']} {num(nested['mean'])}, "
+            f"95% interval {num(low)} to {num(high)}; the inner best was "
+            f"{num(nested['inner_best_mean'])} (optimism {num(nested['optimism'])})."
+        )
     return lines
 
 
@@ -99,19 +105,46 @@ def leaderboard_rows(r: dict[str, Any]) -> list[list[str]]:
     rows = []
     for rank, m in enumerate(r["models"], 1):
         c = m.get("comparison") or {}
-        verdict = ("best" if m["algorithm"] == r["best"] else "" if not c
-                   else "not tested (one fold)" if c.get("p") is None
-                   else "worse" if c["worse"] else "not significantly worse")
-        rows.append([str(rank), m["algorithm"], mean_std(m),
-                     num(c.get("difference")) if c and m["algorithm"] != r["best"] else "",
-                     pvalue(c.get("p")) if c and m["algorithm"] != r["best"] else "", verdict,
-                     num(m["fit_time"], 3), num(m["predict_ms_per_1000"], 1),
-                     size(m["size_bytes"]), m["state"]])
+        verdict = (
+            "best"
+            if m["algorithm"] == r["best"]
+            else ""
+            if not c
+            else "not tested (one fold)"
+            if c.get("p") is None
+            else "worse"
+            if c["worse"]
+            else "not significantly worse"
+        )
+        rows.append(
+            [
+                str(rank),
+                m["algorithm"],
+                mean_std(m),
+                num(c.get("difference")) if c and m["algorithm"] != r["best"] else "",
+                pvalue(c.get("p")) if c and m["algorithm"] != r["best"] else "",
+                verdict,
+                num(m["fit_time"], 3),
+                num(m["predict_ms_per_1000"], 1),
+                size(m["size_bytes"]),
+                m["state"],
+            ]
+        )
     return rows
 
 
-LEADERBOARD_HEADER = ["#", "algorithm", "{metric} mean ± std", "Δ vs best", "p", "vs best",
-                      "fit s/fold", "predict ms/1,000 rows", "size", "state"]
+LEADERBOARD_HEADER = [
+    "#",
+    "algorithm",
+    "{metric} mean ± std",
+    "Δ vs best",
+    "p",
+    "vs best",
+    "fit s/fold",
+    "predict ms/1,000 rows",
+    "size",
+    "state",
+]
 
 
 def method_notes(r: dict[str, Any]) -> list[str]:
@@ -124,16 +157,21 @@ def method_notes(r: dict[str, Any]) -> list[str]:
         f"(here n_test/n_train = {num(comparison['test_train_ratio'], 3)}). With few folds the "
         "test has little power: 'not significantly worse' means the folds cannot tell the "
         "models apart. The best was picked on these same folds, which favours it slightly.",
-        "Fit time: seconds per fold fit" + (" (median over the folds)" if r["kind"] == "baseline"
-                                            else " (mean over the folds)")
+        "Fit time: seconds per fold fit"
+        + (" (median over the folds)" if r["kind"] == "baseline" else " (mean over the folds)")
         + ". Predict: milliseconds for a batch of 1,000 rows on one thread. "
-        "Size: the pickled pipeline" + (" fitted on the first fold." if r["kind"] == "baseline"
-                                        else " of the configuration fitted on all rows."),
+        "Size: the pickled pipeline"
+        + (
+            " fitted on the first fold."
+            if r["kind"] == "baseline"
+            else " of the configuration fitted on all rows."
+        ),
         f"Diagnostics: {r['diagnostics'].get('folds', '')}.",
     ]
     if r["kind"] == "baseline":
-        notes.append("Each algorithm runs its default configuration: the one that opens every "
-                     "search.")
+        notes.append(
+            "Each algorithm runs its default configuration: the one that opens every search."
+        )
     else:
         notes.append("Leaderboard: the best trial of each algorithm in the search.")
     return notes
@@ -143,17 +181,25 @@ def other_metric_rows(r: dict[str, Any]) -> tuple[list[str], list[list[str]]] | 
     names = sorted({k for m in r["models"] for k in (m.get("other_metrics") or {})})
     if not names:
         return None
-    rows = [[m["algorithm"], *[mean_std(m["other_metrics"].get(n, {})) for n in names]]
-            for m in r["models"] if m.get("other_metrics")]
+    rows = [
+        [m["algorithm"], *[mean_std(m["other_metrics"].get(n, {})) for n in names]]
+        for m in r["models"]
+        if m.get("other_metrics")
+    ]
     return ["algorithm", *names], rows
 
 
 def title(r: dict[str, Any]) -> str:
-    return ("Baseline: default configurations compared" if r["kind"] == "baseline"
-            else "Search report: the best model of each algorithm compared")
+    return (
+        "Baseline: default configurations compared"
+        if r["kind"] == "baseline"
+        else "Search report: the best model of each algorithm compared"
+    )
 
 
 def subtitle(r: dict[str, Any]) -> str:
-    return (f"{r['task']} task, metric {r['metric']} "
-            f"({'higher' if r['greater_is_better'] else 'lower'} is better); target "
-            f"{r['data']['target'] or '(unnamed)'}; automl {r['automl_version']}, {r['created']}")
+    return (
+        f"{r['task']} task, metric {r['metric']} "
+        f"({'higher' if r['greater_is_better'] else 'lower'} is better); target "
+        f"{r['data']['target'] or '(unnamed)'}; automl {r['automl_version']}, {r['created']}"
+    )

@@ -11,5 +11,14 @@ from automl.search.loop import STRATEGIES, Search, SearchOutcome, SearchSettings
 from automl.search.progress import SearchProgress, progress_logger
 from automl.search.refit import ALL_ROWS, FinalModel, refit_best
 
-__all__ = ["ALL_ROWS", "STRATEGIES", "FinalModel", "Search", "SearchOutcome", "SearchProgress",
-           "SearchSettings", "progress_logger", "refit_best"]
+__all__ = [
+    "ALL_ROWS",
+    "STRATEGIES",
+    "FinalModel",
+    "Search",
+    "SearchOutcome",
+    "SearchProgress",
+    "SearchSettings",
+    "progress_logger",
+    "refit_best",
+]

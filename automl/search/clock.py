@@ -22,8 +22,14 @@ REFIT_OVERHEAD = 0.1
 class BudgetClock:
     """Deadline bookkeeping for one search (``deadline`` on ``time.monotonic()``, or None)."""
 
-    def __init__(self, deadline: float | None, costs: dict[str, float], n_folds: int,
-                 fold_train_rows: float, n_rows: int) -> None:
+    def __init__(
+        self,
+        deadline: float | None,
+        costs: dict[str, float],
+        n_folds: int,
+        fold_train_rows: float,
+        n_rows: int,
+    ) -> None:
         self.deadline = deadline
         self.costs = costs
         self.n_folds = n_folds
@@ -47,8 +53,9 @@ class BudgetClock:
             return float(np.median(self.durations[algorithm]))
         if algorithm in self.killed_after:
             return self.killed_after[algorithm]
-        per_cost = [d / self.costs[a] for a, ds in self.durations.items() if a in self.costs
-                    for d in ds]
+        per_cost = [
+            d / self.costs[a] for a, ds in self.durations.items() if a in self.costs for d in ds
+        ]
         if not per_cost or algorithm not in self.costs:
             return None
         return float(np.median(per_cost)) * self.costs[algorithm]

@@ -97,7 +97,7 @@ class SearchOutcome:
 class _Asked:
     trial: optuna.Trial
     algorithm: str
-    task: TrialTask | None = None
+    task: TrialTask
 
 
 class _Skipped(Exception):
@@ -111,15 +111,23 @@ class Search:
     released when it is closed (the end of the ``with`` block).
     """
 
-    def __init__(self, candidates: dict[str, Candidate], profile: DatasetProfile, X: Any,
-                 y: np.ndarray, splits: list[Split], settings: SearchSettings) -> None:
+    def __init__(
+        self,
+        candidates: dict[str, Candidate],
+        profile: DatasetProfile,
+        X: Any,
+        y: np.ndarray,
+        splits: list[Split],
+        settings: SearchSettings,
+    ) -> None:
         s = settings
         self.settings = settings
         self.profile = profile
         self.X, self.y, self.splits = X, y, splits
         sampler = make_sampler(s.strategy, s.sampler_seed, len(candidates))
         self.study, names, self._claim = create_study(
-            s.store, s.fingerprint, list(candidates), s.metric, sampler)
+            s.store, s.fingerprint, list(candidates), s.metric, sampler
+        )
         self._storage = None if self._claim is None else self._claim.storage
         try:
             self._prepare(candidates, names)
@@ -133,9 +141,13 @@ class Search:
         earlier = previous_elapsed(self.study)
         self._origin = time.monotonic() - earlier
         deadline = None if s.deadline is None else s.deadline - earlier
-        self.clock = BudgetClock(deadline, {n: c.spec.cost for n, c in self.candidates.items()},
-                                 len(splits), float(np.mean([len(tr) for tr, _ in splits])),
-                                 len(y))
+        self.clock = BudgetClock(
+            deadline,
+            {n: c.spec.cost for n, c in self.candidates.items()},
+            len(splits),
+            float(np.mean([len(tr) for tr, _ in splits])),
+            len(y),
+        )
         self.rule = MedianRule(s.metric, len(splits), s.prune)
         self._best: tuple[float, str] | None = None
         self._best_models: tuple[Any, np.ndarray | None] = (None, None)
@@ -145,14 +157,22 @@ class Search:
         self._warned: set[str] = set()
         self._first_failure: TaskFailure | None = None
         for t in self.study.get_trials(deepcopy=False):
-            if t.state == TrialState.COMPLETE:
+            if t.state == TrialState.COMPLETE and t.value is not None:
                 self._on_complete(t.params["algorithm"], t.value, t.user_attrs, None)
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, executor: Executor) -> SearchOutcome:
         s = self.settings
-        context = SearchContext(uuid.uuid4().hex, self.X, self.y, self.splits, self.profile,
-                                s.metric, self.candidates, s.estimator_seed)
+        context = SearchContext(
+            uuid.uuid4().hex,
+            self.X,
+            self.y,
+            self.splits,
+            self.profile,
+            s.metric,
+            self.candidates,
+            s.estimator_seed,
+        )
         executor.start(context)
         self._executor = executor
         self._planned = self._plan()
@@ -190,8 +210,15 @@ class Search:
         elapsed = time.monotonic() - self._origin
         if self._storage is not None:
             record_elapsed(self.study, elapsed)
-        return SearchOutcome(self.study, elapsed, context, self.clock, interrupted,
-                             *self._best_models, first_failure=self._first_failure)
+        return SearchOutcome(
+            self.study,
+            elapsed,
+            context,
+            self.clock,
+            interrupted,
+            *self._best_models,
+            first_failure=self._first_failure,
+        )
 
     def close(self) -> None:
         """Release the stored study's claim (nothing to do for a study in memory)."""
@@ -216,21 +243,31 @@ class Search:
         trial = self.study.ask()
         algorithm, config = sample_config(trial, self.candidates)
         trial.set_user_attr("config", _jsonable(config))
-        trial.set_user_attr("fallback", "run in the driver: no trial finished within the "
-                                        "time budget")
+        trial.set_user_attr(
+            "fallback", "run in the driver: no trial finished within the time budget"
+        )
         task = TrialTask(trial.number, algorithm, config, time_limit=float("inf"))
-        context = SearchContext(uuid.uuid4().hex, self.X, self.y, self.splits, self.profile,
-                                self.settings.metric, self.candidates,
-                                self.settings.estimator_seed)
+        context = SearchContext(
+            uuid.uuid4().hex,
+            self.X,
+            self.y,
+            self.splits,
+            self.profile,
+            self.settings.metric,
+            self.candidates,
+            self.settings.estimator_seed,
+        )
         started = time.monotonic()
         try:
             with threadpool_limits(limits=1):
                 result: Any = task.run(context)
         except Exception as exc:
-            result = TaskFailure("error", f"{type(exc).__name__}: {exc}",
-                                 traceback.format_exc(limit=5))
-        self._tell(_Asked(trial, algorithm, task),
-                   Finished(task, result, time.monotonic() - started))
+            result = TaskFailure(
+                "error", f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=5)
+            )
+        self._tell(
+            _Asked(trial, algorithm, task), Finished(task, result, time.monotonic() - started)
+        )
         self._publish(force=True)
 
     def best_models(self) -> tuple[Any, np.ndarray | None]:
@@ -255,9 +292,8 @@ class Search:
         remaining = [a for a in self.candidates if a not in self._dropped]
         if not remaining or self.clock.out_of_time(remaining):
             return False
-        if not self._enqueue_next() and s.strategy not in ("bayesian", "random"):
-            return False
-        return True
+        # grid and manual end when nothing is left to enqueue; the samplers never run out
+        return self._enqueue_next() or s.strategy in ("bayesian", "random")
 
     def _ask(self) -> _Asked | None:
         """Ask one trial and make its task; a trial not worth running is told at once."""
@@ -281,16 +317,23 @@ class Search:
 
     def _make_task(self, number: int, algorithm: str, config: dict[str, Any]) -> TrialTask:
         if algorithm in self._dropped:
-            raise _Skipped(f"skipped: {algorithm} was dropped after {MAX_FAILURES_IN_A_ROW} "
-                           "failed trials in a row")
+            raise _Skipped(
+                f"skipped: {algorithm} was dropped after {MAX_FAILURES_IN_A_ROW} "
+                "failed trials in a row"
+            )
         expected = self.clock.expected_duration(algorithm)
         left = self.clock.time_left()
         if expected is not None and left is not None and expected > left:
             raise _Skipped(f"expected {expected:.1f}s, {max(left, 0):.1f}s left")
         return TrialTask(
-            number, algorithm, config, time_limit=self.settings.trial_time_limit,
-            stop_after=left, prune_thresholds=self.rule.thresholds(),
-            keep_if_better_than=None if self._best is None else self._best[0])
+            number,
+            algorithm,
+            config,
+            time_limit=self.settings.trial_time_limit,
+            stop_after=left,
+            prune_thresholds=self.rule.thresholds(),
+            keep_if_better_than=None if self._best is None else self._best[0],
+        )
 
     def _plan(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Configurations to run before (or, for grid and manual, instead of) sampling."""
@@ -305,8 +348,10 @@ class Search:
             yield c.name, c.opening_config()
 
     def _enqueue_next(self) -> bool:
-        if any(t.state == TrialState.WAITING for t in self.study.get_trials(
-                deepcopy=False, states=(TrialState.WAITING,))):
+        if any(
+            t.state == TrialState.WAITING
+            for t in self.study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+        ):
             return True  # an interrupted trial queued again on resume runs first
         for algorithm, config in self._planned:
             params = to_optuna_params(algorithm, config)
@@ -360,8 +405,9 @@ class Search:
             self.study.tell(trial, state=TrialState.PRUNED)
             self._counts["pruned"] += 1
 
-    def _on_complete(self, algorithm: str, value: float, attrs: dict[str, Any],
-                     outcome: TrialOutcome | None) -> None:
+    def _on_complete(
+        self, algorithm: str, value: float, attrs: dict[str, Any], outcome: TrialOutcome | None
+    ) -> None:
         fit_time = attrs.get("fit_time", 0.0)
         self.clock.record(algorithm, fit_time + attrs.get("score_time", 0.0))
         if outcome is None:  # a trial of an earlier run, read back on resume
@@ -370,11 +416,13 @@ class Search:
         if self._best is None or self.settings.metric.better(value, self._best[0]):
             self._best = (value, algorithm)
             self.clock.best_fit_time = fit_time
-            self._best_models = ((outcome.fold_model, outcome.oof) if outcome is not None
-                                 else (None, None))
+            self._best_models = (
+                (outcome.fold_model, outcome.oof) if outcome is not None else (None, None)
+            )
 
-    def _record_failure(self, trial: optuna.Trial, algorithm: str, failure: TaskFailure,
-                        seconds: float) -> None:
+    def _record_failure(
+        self, trial: optuna.Trial, algorithm: str, failure: TaskFailure, seconds: float
+    ) -> None:
         text = str(failure)
         trial.set_user_attr("reason", failure.reason)
         trial.set_user_attr("error", text[:2000])
@@ -388,17 +436,26 @@ class Search:
             self.clock.record_kill(algorithm, seconds)
         if failure.reason != "worker lost":  # a machine that went says nothing of the learner
             self._failures_in_a_row[algorithm] = self._failures_in_a_row.get(algorithm, 0) + 1
-        if (self._failures_in_a_row.get(algorithm, 0) >= MAX_FAILURES_IN_A_ROW
-                and algorithm not in self._dropped):
+        if (
+            self._failures_in_a_row.get(algorithm, 0) >= MAX_FAILURES_IN_A_ROW
+            and algorithm not in self._dropped
+        ):
             self._dropped.add(algorithm)
-            logger.warning("Algorithm %r dropped from the rest of the search: %d failed trials "
-                           "in a row (last: %s).", algorithm, MAX_FAILURES_IN_A_ROW, text[:200])
+            logger.warning(
+                "Algorithm %r dropped from the rest of the search: %d failed trials "
+                "in a row (last: %s).",
+                algorithm,
+                MAX_FAILURES_IN_A_ROW,
+                text[:200],
+            )
         if algorithm not in self._warned:
             self._warned.add(algorithm)
             warnings.warn(
                 f"Algorithm {algorithm!r} failed in trial {trial.number} ({text[:300]}); the "
                 "search goes on. Every failure is in leaderboard_['error'].",
-                TrialFailedWarning, stacklevel=2)
+                TrialFailedWarning,
+                stacklevel=2,
+            )
         logger.info("Trial %d (%s) failed: %s", trial.number, algorithm, text[:300])
 
     # -- time, interruption, progress --------------------------------------------------------
@@ -425,8 +482,10 @@ class Search:
             trial.set_user_attr("error", "KeyboardInterrupt: search interrupted")
             self.study.tell(trial, state=TrialState.FAIL)
             self._counts["failed"] += 1
-        logger.warning("Search interrupted after %d trials; keeping the finished ones.",
-                       sum(self._counts.values()))
+        logger.warning(
+            "Search interrupted after %d trials; keeping the finished ones.",
+            sum(self._counts.values()),
+        )
 
     def _publish(self, force: bool) -> None:
         now = time.monotonic()
@@ -436,12 +495,20 @@ class Search:
         if self._storage is not None:
             record_elapsed(self.study, now - self._origin)
         s = self.settings
-        publish(SearchProgress(
-            elapsed=now - self._origin, budget=s.time_budget,
-            running=len(getattr(self, "_asked", ())), done=sum(self._counts.values()),
-            n_trials=s.n_trials, best=None if self._best is None else self._best[0],
-            best_algorithm=None if self._best is None else self._best[1],
-            metric=s.metric.name, **self._counts), s.callbacks)
+        publish(
+            SearchProgress(
+                elapsed=now - self._origin,
+                budget=s.time_budget,
+                running=len(getattr(self, "_asked", ())),
+                done=sum(self._counts.values()),
+                n_trials=s.n_trials,
+                best=None if self._best is None else self._best[0],
+                best_algorithm=None if self._best is None else self._best[1],
+                metric=s.metric.name,
+                **self._counts,
+            ),
+            s.callbacks,
+        )
 
 
 def _record_folds(trial: optuna.Trial, outcome: TrialOutcome) -> None:

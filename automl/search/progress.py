@@ -58,8 +58,7 @@ class SearchProgress:
         return asdict(self)
 
 
-def publish(progress: SearchProgress, callbacks: Sequence[Callable[[SearchProgress], Any]]
-            ) -> None:
+def publish(progress: SearchProgress, callbacks: Sequence[Callable[[SearchProgress], Any]]) -> None:
     """Send ``progress`` to the logger and to each callback (a failing callback is logged)."""
     if progress_logger.isEnabledFor(logging.DEBUG):
         progress_logger.debug("progress", extra={"automl_progress": progress})

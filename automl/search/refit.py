@@ -17,7 +17,7 @@ from typing import Any
 import optuna
 
 from automl.builder import Candidate, sample_config
-from automl.execution.base import Executor, TaskFailure
+from automl.execution.base import Executor, Finished, TaskFailure
 from automl.trial import RefitTask
 
 logger = logging.getLogger("automl.search")
@@ -32,9 +32,15 @@ class FinalModel:
     seconds: float
 
 
-def refit_best(study: optuna.Study, candidates: dict[str, Candidate], executor: Executor,
-               deadline: float | None, expected: float, time_limit: float,
-               fold_model: Any = None) -> FinalModel:
+def refit_best(
+    study: optuna.Study,
+    candidates: dict[str, Candidate],
+    executor: Executor,
+    deadline: float | None,
+    expected: float,
+    time_limit: float,
+    fold_model: Any = None,
+) -> FinalModel:
     """Refit the best trial on all rows before ``deadline``, or fall back to its fold model.
 
     ``expected``: the clock's estimate of the refit (seconds); ``time_limit``: the refit's
@@ -45,11 +51,14 @@ def refit_best(study: optuna.Study, candidates: dict[str, Candidate], executor: 
     started = time.monotonic()
     left = None if deadline is None else deadline - started
     if fold_model is not None and left is not None and expected > left:
-        return _fold_model(fold_model, f"the refit was expected to take {expected:.2f}s, "
-                                       f"{max(left, 0):.2f}s were left", started)
+        return _fold_model(
+            fold_model,
+            f"the refit was expected to take {expected:.2f}s, {max(left, 0):.2f}s were left",
+            started,
+        )
     limit = time_limit if left is None or fold_model is None else max(left, 0.0)
     executor.submit(RefitTask(best.number, algorithm, config, time_limit=limit))
-    finished = []
+    finished: list[Finished] = []
     while not finished:
         finished = executor.wait(0.25)
     result = finished[0].result
@@ -59,11 +68,14 @@ def refit_best(study: optuna.Study, candidates: dict[str, Candidate], executor: 
         return FinalModel(result.pipeline, ALL_ROWS, time.monotonic() - started)
     if fold_model is not None:
         return _fold_model(fold_model, f"the refit failed ({result})", started)
-    raise RuntimeError(f"Refitting the best configuration (trial {best.number}, {algorithm}) "
-                       f"on all rows failed: {result}")
+    raise RuntimeError(
+        f"Refitting the best configuration (trial {best.number}, {algorithm}) "
+        f"on all rows failed: {result}"
+    )
 
 
 def _fold_model(model: Any, why: str, started: float) -> FinalModel:
     logger.warning("Keeping the best trial's model fitted on its last training fold: %s.", why)
-    return FinalModel(model, f"the best trial's last training fold ({why})",
-                      time.monotonic() - started)
+    return FinalModel(
+        model, f"the best trial's last training fold ({why})", time.monotonic() - started
+    )

@@ -31,28 +31,41 @@ def make_sampler(strategy: str, seed: int | None, n_candidates: int) -> optuna.s
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if strategy == "bayesian":
             return optuna.samplers.TPESampler(
-                seed=seed, multivariate=True, group=True, constant_liar=True,
-                n_startup_trials=max(10, n_candidates))
+                seed=seed,
+                multivariate=True,
+                group=True,
+                constant_liar=True,
+                n_startup_trials=max(10, n_candidates),
+            )
     # grid and manual trials are fully enqueued: the sampler is never consulted.
     return optuna.samplers.RandomSampler(seed=seed)
 
 
-def create_study(store: StudyStore | None, fingerprint: dict[str, Any], candidates: list[str],
-                 metric: Metric, sampler: optuna.samplers.BaseSampler
-                 ) -> tuple[optuna.Study, list[str], DriverClaim | None]:
+def create_study(
+    store: StudyStore | None,
+    fingerprint: dict[str, Any],
+    candidates: list[str],
+    metric: Metric,
+    sampler: optuna.samplers.BaseSampler,
+) -> tuple[optuna.Study, list[str], DriverClaim | None]:
     """In memory, or in the store (claimed; resumed when asked): study, candidates, claim."""
     pruner = optuna.pruners.NopPruner()
     if store is None:
-        return (optuna.create_study(direction=metric.direction, sampler=sampler, pruner=pruner),
-                candidates, None)
-    study, names, claim = open_study(store, fingerprint, candidates, metric.direction,
-                                     sampler, pruner)
+        return (
+            optuna.create_study(direction=metric.direction, sampler=sampler, pruner=pruner),
+            candidates,
+            None,
+        )
+    study, names, claim = open_study(
+        store, fingerprint, candidates, metric.direction, sampler, pruner
+    )
     missing = [n for n in names if n not in candidates]
     if missing:
         claim.release()
         raise InvalidParameterError(
             f"The stored search uses algorithms that are not available now: {missing}. "
-            "Restore their space files (or install their libraries) to resume.")
+            "Restore their space files (or install their libraries) to resume."
+        )
     return study, names, claim
 
 
@@ -80,9 +93,11 @@ class MedianRule:
     def thresholds(self) -> dict[int, float]:
         if not self.enabled or self._complete < PRUNE_STARTUP_TRIALS:
             return {}
-        return {step: float(np.median(self._running[step]))
-                for step in range(PRUNE_WARMUP_FOLDS, self.n_folds - 1)
-                if self._running.get(step)}
+        return {
+            step: float(np.median(self._running[step]))
+            for step in range(PRUNE_WARMUP_FOLDS, self.n_folds - 1)
+            if self._running.get(step)
+        }
 
 
 def running_means(scores: list[float]) -> list[float]:

@@ -38,8 +38,10 @@ def check_names(spec: AlgorithmSpec) -> None:
         try:
             virtual = load_adapter(spec.adapter).VIRTUAL_PARAMS
         except ModuleNotFoundError:
-            raise SearchSpaceError(f"{spec.source}: adapter {spec.adapter!r} does not exist in "
-                                   "automl/adapters. Remove the key or name an adapter there.") from None
+            raise SearchSpaceError(
+                f"{spec.source}: adapter {spec.adapter!r} does not exist in "
+                "automl/adapters. Remove the key or name an adapter there."
+            ) from None
     for family, path in spec.estimators.items():
         module, _, name = path.partition(":")
         try:
@@ -47,16 +49,22 @@ def check_names(spec: AlgorithmSpec) -> None:
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.split(".")[0] in spec.requires:
                 continue  # an optional library that is not installed: checked when it is
-            raise SearchSpaceError(f"{spec.source}: [estimator] {family} = {path!r}: module "
-                                   f"{module!r} cannot be imported ({exc}).") from None
+            raise SearchSpaceError(
+                f"{spec.source}: [estimator] {family} = {path!r}: module "
+                f"{module!r} cannot be imported ({exc})."
+            ) from None
         except AttributeError:
-            raise SearchSpaceError(f"{spec.source}: [estimator] {family} = {path!r}: module "
-                                   f"{module!r} has no {name!r}.") from None
+            raise SearchSpaceError(
+                f"{spec.source}: [estimator] {family} = {path!r}: module "
+                f"{module!r} has no {name!r}."
+            ) from None
         accepted = set(cls().get_params())
         # LightGBM and XGBoost take library options (verbose, tree_method) through **kwargs:
         # allowed as constants, but tuned parameters must be declared ones so typos fail.
-        takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD
-                           for p in inspect.signature(cls.__init__).parameters.values())
+        takes_kwargs = any(
+            p.kind is inspect.Parameter.VAR_KEYWORD
+            for p in inspect.signature(cls.__init__).parameters.values()
+        )
         for table, names in (
             ("params", [p.name for p in spec.params if family in p.tasks]),
             ("fixed", list(spec.fixed)),

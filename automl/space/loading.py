@@ -21,11 +21,30 @@ from automl.space.schema import (
 )
 
 TOP_LEVEL_KEYS = {
-    "schema_version", "description", "estimator", "preprocessing", "cost", "max_rows",
-    "requires", "adapter", "fixed", "smoke", "params",
+    "schema_version",
+    "description",
+    "estimator",
+    "preprocessing",
+    "cost",
+    "max_rows",
+    "requires",
+    "adapter",
+    "fixed",
+    "smoke",
+    "params",
 }
 PARAM_KEYS = {
-    "type", "low", "high", "log", "choices", "default", "start", "when", "levels", "tasks", "why",
+    "type",
+    "low",
+    "high",
+    "log",
+    "choices",
+    "default",
+    "start",
+    "when",
+    "levels",
+    "tasks",
+    "why",
 }
 
 
@@ -63,17 +82,23 @@ def parse_space(text: str, name: str, source: str = "<string>") -> AlgorithmSpec
         raise where.error("", f"not valid TOML: {exc}.") from None
     unknown = set(data) - TOP_LEVEL_KEYS
     if unknown:
-        raise where.error("", f"unknown top-level key(s) {sorted(unknown)}. "
-                          f"Accepted keys: {sorted(TOP_LEVEL_KEYS)}.")
+        raise where.error(
+            "",
+            f"unknown top-level key(s) {sorted(unknown)}. Accepted keys: {sorted(TOP_LEVEL_KEYS)}.",
+        )
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise where.error("", f"schema_version must be {SCHEMA_VERSION}; got {version!r}. "
-                          f"Add 'schema_version = {SCHEMA_VERSION}' at the top of the file.")
+        raise where.error(
+            "",
+            f"schema_version must be {SCHEMA_VERSION}; got {version!r}. "
+            f"Add 'schema_version = {SCHEMA_VERSION}' at the top of the file.",
+        )
     estimators = _estimators(data.get("estimator"), where)
     preprocessing = data.get("preprocessing", "scaled")
     if preprocessing not in PREPROCESSING_KINDS:
-        raise where.error("", f"preprocessing must be one of {list(PREPROCESSING_KINDS)}; "
-                          f"got {preprocessing!r}.")
+        raise where.error(
+            "", f"preprocessing must be one of {list(PREPROCESSING_KINDS)}; got {preprocessing!r}."
+        )
     cost = data.get("cost", 1.0)
     if isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost <= 0:
         raise where.error("", f"cost must be a positive number (relative fit cost); got {cost!r}.")
@@ -112,16 +137,21 @@ def parse_space(text: str, name: str, source: str = "<string>") -> AlgorithmSpec
 
 def _estimators(raw: Any, where: _Where) -> dict[str, str]:
     if not isinstance(raw, dict) or not raw:
-        raise where.error("estimator", "missing. Write e.g. "
-                          "'estimator.classification = \"sklearn.svm:SVC\"'.")
+        raise where.error(
+            "estimator", "missing. Write e.g. 'estimator.classification = \"sklearn.svm:SVC\"'."
+        )
     unknown = set(raw) - set(TASK_FAMILIES)
     if unknown:
-        raise where.error("estimator", f"unknown task family {sorted(unknown)}; "
-                          f"use {list(TASK_FAMILIES)}.")
+        raise where.error(
+            "estimator", f"unknown task family {sorted(unknown)}; use {list(TASK_FAMILIES)}."
+        )
     for family, path in raw.items():
         if not isinstance(path, str) or path.count(":") != 1:
-            raise where.error("estimator", f"{family} = {path!r} must be an import path "
-                              "'module:Class', e.g. \"sklearn.svm:SVC\".")
+            raise where.error(
+                "estimator",
+                f"{family} = {path!r} must be an import path "
+                "'module:Class', e.g. \"sklearn.svm:SVC\".",
+            )
     return dict(raw)
 
 
@@ -132,19 +162,31 @@ def _plain_table(data: dict[str, Any], key: str, where: _Where) -> dict[str, Any
     return dict(table)
 
 
+def _number(raw: dict[str, Any], key: str, table: str, where: _Where) -> int | float:
+    value = raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise where.error(table, f"'{key}' must be a number; got {value!r}.")
+    return value
+
+
 def _param(name: str, raw: Any, earlier: list[ParamSpec], where: _Where) -> ParamSpec:
     table = f"params.{name}"
     if not isinstance(raw, dict):
         raise where.error(table, "must be a table with at least 'type' and 'default'.")
     unknown = set(raw) - PARAM_KEYS
     if unknown:
-        raise where.error(table, f"unknown key(s) {sorted(unknown)}. Accepted: {sorted(PARAM_KEYS)}.")
+        raise where.error(
+            table, f"unknown key(s) {sorted(unknown)}. Accepted: {sorted(PARAM_KEYS)}."
+        )
     ptype = raw.get("type")
     if ptype not in PARAM_TYPES:
         raise where.error(table, f"type must be one of {list(PARAM_TYPES)}; got {ptype!r}.")
     if "default" not in raw:
-        raise where.error(table, "missing 'default': give the value used in the opening "
-                          "configuration (usually the estimator's own default).")
+        raise where.error(
+            table,
+            "missing 'default': give the value used in the opening "
+            "configuration (usually the estimator's own default).",
+        )
     tasks = tuple(raw.get("tasks", ("classification", "regression")))
     if not set(tasks) <= set(TASK_FAMILIES):
         raise where.error(table, f"tasks must be among {list(TASK_FAMILIES)}; got {list(tasks)}.")
@@ -154,17 +196,17 @@ def _param(name: str, raw: Any, earlier: list[ParamSpec], where: _Where) -> Para
             raise where.error(table, "a categorical parameter needs 'choices = [...]'.")
         for key in ("low", "high", "log"):
             if key in raw:
-                raise where.error(table, f"'{key}' is for int and float parameters, "
-                                  "not categorical ones. Remove it.")
+                raise where.error(
+                    table,
+                    f"'{key}' is for int and float parameters, not categorical ones. Remove it.",
+                )
         spec = ParamSpec(name=name, type=ptype, default=raw["default"], choices=tuple(choices))
     else:
-        low, high = raw.get("low"), raw.get("high")
-        for key, value in (("low", low), ("high", high)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise where.error(table, f"'{key}' must be a number; got {value!r}.")
+        low, high = _number(raw, "low", table, where), _number(raw, "high", table, where)
         if ptype == "int" and not (isinstance(low, int) and isinstance(high, int)):
-            raise where.error(table, f"an int parameter needs integer bounds; got low={low!r}, "
-                              f"high={high!r}.")
+            raise where.error(
+                table, f"an int parameter needs integer bounds; got low={low!r}, high={high!r}."
+            )
         if not low < high:
             raise where.error(table, f"'low' ({low}) must be below 'high' ({high}).")
         log = raw.get("log", False)
@@ -173,49 +215,75 @@ def _param(name: str, raw: Any, earlier: list[ParamSpec], where: _Where) -> Para
         if log and low <= 0:
             raise where.error(table, f"a log-scaled range needs low > 0; got low={low}.")
         if "choices" in raw:
-            raise where.error(table, "'choices' is for categorical parameters. Remove it or set "
-                              "type = \"categorical\".")
+            raise where.error(
+                table,
+                "'choices' is for categorical parameters. Remove it or set type = \"categorical\".",
+            )
         spec = ParamSpec(name=name, type=ptype, default=raw["default"], low=low, high=high, log=log)
     if not spec.contains(spec.default):
-        raise where.error(table, f"default {spec.default!r} is outside the parameter's "
-                          f"{_describe(spec)}.")
+        raise where.error(
+            table, f"default {spec.default!r} is outside the parameter's {_describe(spec)}."
+        )
     start = raw.get("start")
     if start is not None and not spec.contains(start):
         raise where.error(table, f"start {start!r} is outside the parameter's {_describe(spec)}.")
     levels = tuple(raw.get("levels", ()))
     bad_levels = [v for v in levels if not spec.contains(v)]
     if bad_levels:
-        raise where.error(table, f"levels {bad_levels} are outside the parameter's "
-                          f"{_describe(spec)}.")
+        raise where.error(
+            table, f"levels {bad_levels} are outside the parameter's {_describe(spec)}."
+        )
     when = _when(raw.get("when", {}), table, earlier, where)
     why = raw.get("why", "")
     if not isinstance(why, str) or not why.strip():
-        raise where.error(table, "missing 'why': one line saying where the range comes from "
-                          "(paper, library docs, auto-sklearn/FLAML defaults, or a benchmark).")
+        raise where.error(
+            table,
+            "missing 'why': one line saying where the range comes from "
+            "(paper, library docs, auto-sklearn/FLAML defaults, or a benchmark).",
+        )
     return ParamSpec(
-        name=spec.name, type=spec.type, default=spec.default, low=spec.low, high=spec.high,
-        log=spec.log, choices=spec.choices, start=start, when=when, levels=levels, tasks=tasks,
+        name=spec.name,
+        type=spec.type,
+        default=spec.default,
+        low=spec.low,
+        high=spec.high,
+        log=spec.log,
+        choices=spec.choices,
+        start=start,
+        when=when,
+        levels=levels,
+        tasks=tasks,
         why=why,
     )
 
 
 def _when(raw: Any, table: str, earlier: list[ParamSpec], where: _Where) -> dict[str, tuple]:
     if not isinstance(raw, dict):
-        raise where.error(table, "'when' must be an inline table such as "
-                          "when = { kernel = [\"poly\"] }.")
+        raise where.error(
+            table, "'when' must be an inline table such as when = { kernel = [\"poly\"] }."
+        )
     by_name = {p.name: p for p in earlier}
     when: dict[str, tuple] = {}
     for parent, values in raw.items():
         if parent not in by_name:
-            raise where.error(table, f"'when' refers to {parent!r}, which is not declared "
-                              f"before it. Declare [params.{parent}] above [{table}].")
+            raise where.error(
+                table,
+                f"'when' refers to {parent!r}, which is not declared "
+                f"before it. Declare [params.{parent}] above [{table}].",
+            )
         if not isinstance(values, list) or not values:
-            raise where.error(table, f"'when' needs a non-empty list of values for {parent!r}, "
-                              f"e.g. when = {{ {parent} = [...] }}.")
+            raise where.error(
+                table,
+                f"'when' needs a non-empty list of values for {parent!r}, "
+                f"e.g. when = {{ {parent} = [...] }}.",
+            )
         bad = [v for v in values if not by_name[parent].contains(v)]
         if bad:
-            raise where.error(table, f"'when' lists {bad} for {parent!r}, which can never take "
-                              f"them (its {_describe(by_name[parent])}).")
+            raise where.error(
+                table,
+                f"'when' lists {bad} for {parent!r}, which can never take "
+                f"them (its {_describe(by_name[parent])}).",
+            )
         when[parent] = tuple(values)
     return when
 

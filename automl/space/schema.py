@@ -41,6 +41,13 @@ class ParamSpec:
     why: str = ""
     target: Literal["estimator", "preprocessing"] = "estimator"
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of an int or float parameter."""
+        if self.low is None or self.high is None:
+            raise TypeError(f"parameter {self.name!r} is {self.type}: it has no bounds")
+        return self.low, self.high
+
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is a value this parameter can take."""
         if self.type == "categorical":
@@ -49,7 +56,8 @@ class ParamSpec:
             return False
         if self.type == "int" and not float(value).is_integer():
             return False
-        return self.low <= value <= self.high
+        low, high = self.bounds
+        return low <= value <= high
 
     def grid_levels(self) -> tuple[Any, ...]:
         """Values a grid search tries: declared ``levels``, else a few spread over the range."""
@@ -57,11 +65,9 @@ class ParamSpec:
             return self.levels
         if self.type == "categorical":
             return self.choices
-        if self.log:
-            mid = math.sqrt(self.low * self.high)
-        else:
-            mid = (self.low + self.high) / 2
-        values = [self.low, mid, self.high, self.default]
+        low, high = self.bounds
+        mid = math.sqrt(low * high) if self.log else (low + high) / 2
+        values = [low, mid, high, self.default]
         if self.type == "int":
             values = [int(round(v)) for v in values]
         return tuple(sorted(set(values)))

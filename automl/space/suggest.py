@@ -39,9 +39,11 @@ def suggest_config(
         if p.type == "categorical":
             config[p.name] = trial.suggest_categorical(key, list(p.choices))
         elif p.type == "int":
-            config[p.name] = trial.suggest_int(key, int(p.low), int(p.high), log=p.log)
+            low, high = p.bounds
+            config[p.name] = trial.suggest_int(key, int(low), int(high), log=p.log)
         else:
-            config[p.name] = trial.suggest_float(key, float(p.low), float(p.high), log=p.log)
+            low, high = p.bounds
+            config[p.name] = trial.suggest_float(key, float(low), float(high), log=p.log)
     return config
 
 
@@ -91,4 +93,4 @@ def from_optuna_params(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Split Optuna's stored parameters into the algorithm and its plain-named configuration."""
     algorithm = params[ALGORITHM_KEY]
     prefix = f"{algorithm}__"
-    return algorithm, {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+    return algorithm, {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}

@@ -7,6 +7,7 @@ writes the same OUT: test predictions plus FLAML's own report of its search.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -14,6 +15,7 @@ import tempfile
 import time
 import traceback
 import warnings
+from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
@@ -38,49 +40,68 @@ def run(spec: dict) -> dict:
     X_test = X.iloc[test].reset_index(drop=True)
     if task != "regression":
         y_train = y_train.astype(str)
-    log_file = tempfile.NamedTemporaryFile(suffix=".flaml.log", delete=False).name
+    handle, log_file = tempfile.mkstemp(suffix=".flaml.log")
+    os.close(handle)  # FLAML opens it by name
     automl = AutoML()
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.monotonic()
-        automl.fit(X_train, y_train, task="regression" if task == "regression" else "classification",
-                   metric=METRIC[task], time_budget=spec["budget"], n_jobs=1, seed=spec["seed"],
-                   log_file_name=log_file, log_type="all", verbose=0)
+        automl.fit(
+            X_train,
+            y_train,
+            task="regression" if task == "regression" else "classification",
+            metric=METRIC[task],
+            time_budget=spec["budget"],
+            n_jobs=1,
+            seed=spec["seed"],
+            log_file_name=log_file,
+            log_type="all",
+            verbose=0,
+        )
         fit_time = time.monotonic() - t0
         t1 = time.perf_counter()
         if task == "regression":
             out = {"pred": np.asarray(automl.predict(X_test), dtype=float).tolist()}
         else:
-            out = {"proba": np.asarray(automl.predict_proba(X_test), dtype=float).tolist(),
-                   "classes": [str(c) for c in automl.classes_]}
+            out = {
+                "proba": np.asarray(automl.predict_proba(X_test), dtype=float).tolist(),
+                "classes": [str(c) for c in automl.classes_],
+            }
         out["predict_time"] = time.perf_counter() - t1
     records = []
     with open(log_file) as f:
         for line in f:
-            try:
+            with contextlib.suppress(ValueError):  # a line cut by the time limit
                 records.append(json.loads(line))
-            except ValueError:
-                pass
     os.unlink(log_file)
     times = [r["wall_clock_time"] for r in records if "wall_clock_time" in r]
     loss = automl.best_loss
-    val = (1.0 - loss) if task == "binary" else loss   # FLAML minimises 1 - auc for roc_auc
-    return {"status": "ok", "fit_time": fit_time,
-            "n_trials": sum(1 for r in records if "record_id" in r),
-            "time_to_first_model": min(times) if times else fit_time,
-            "val_score": float(val),
-            "details": {"best_estimator": automl.best_estimator,
-                        "best_config_train_time": automl.best_config_train_time}, **out}
+    val = (1.0 - loss) if task == "binary" else loss  # FLAML minimises 1 - auc for roc_auc
+    return {
+        "status": "ok",
+        "fit_time": fit_time,
+        "n_trials": sum(1 for r in records if "record_id" in r),
+        "time_to_first_model": min(times) if times else fit_time,
+        "val_score": float(val),
+        "details": {
+            "best_estimator": automl.best_estimator,
+            "best_config_train_time": automl.best_config_train_time,
+        },
+        **out,
+    }
 
 
 def main() -> int:
     spec_path, out_path = sys.argv[1:3]
-    spec = json.loads(open(spec_path).read())
+    spec = json.loads(Path(spec_path).read_text())
     try:
         result = run(spec)
     except Exception as exc:
-        result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000],
-                  "traceback": traceback.format_exc(limit=8)}
+        result = {
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}"[:2000],
+            "traceback": traceback.format_exc(limit=8),
+        }
     with open(out_path + ".tmp", "w") as f:
         json.dump(result, f)
     os.replace(out_path + ".tmp", out_path)
