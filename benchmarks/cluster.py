@@ -30,7 +30,7 @@ import optuna
 import pandas as pd
 
 from benchmarks.data import load_manifest, read_table
-from benchmarks.overhead import per_trial, tiny_data
+from benchmarks.parallel import dispatch as dispatch_cost
 from benchmarks.parallel import timed_fit
 from benchmarks.summarize import publish, to_markdown
 
@@ -74,40 +74,12 @@ def dispatch(n_trials: int, repeats: int) -> pd.DataFrame:
     """One trial at a time: one local worker, or a cluster of one single-thread worker."""
     from distributed import LocalCluster
 
-    X, y = tiny_data()
     with LocalCluster(
         n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         variants = {"local worker": {}, "Dask worker": dict(scheduler=cluster.scheduler_address)}
-        for settings in variants.values():  # workers and trial processes started
-            timed_fit(
-                X, y, time_budget=None, n_trials=3, cv=3, algorithms=["gaussian_nb"], **settings
-            )
-        rows = []
-        for repeat in range(repeats):
-            for name, settings in variants.items():
-                model, wall = timed_fit(
-                    X,
-                    y,
-                    time_budget=None,
-                    n_trials=n_trials,
-                    cv=3,
-                    random_state=repeat,
-                    algorithms=["gaussian_nb"],
-                    **settings,
-                )
-                trials = per_trial(model.study_, model.study_.trials[0].datetime_start)
-                steady = trials.iloc[1:]
-                rows.append(
-                    {
-                        "where": name,
-                        "repeat": repeat,
-                        "overhead ms/trial": 1e3 * steady["overhead"].median(),
-                        "fit+score ms/trial": 1e3 * steady["work"].median(),
-                        "fit() wall s": wall,
-                    }
-                )
-    return pd.DataFrame(rows)
+        dispatch_cost(n_trials=3, repeats=1, variants=variants)  # workers started
+        return dispatch_cost(n_trials, repeats, variants)
 
 
 def ask_time(sizes: list[int], asks: int = 20, seed: int = 0) -> pd.DataFrame:
