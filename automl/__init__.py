@@ -2,7 +2,7 @@
 
 from automl import registry
 from automl.api import check_space, fit, list_algorithms
-from automl.baseline import baseline
+from automl.baselines import baseline
 from automl.estimators import AutoMLClassifier, AutoMLRegressor
 from automl.evaluation import metric_names
 from automl.exceptions import (

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 
 import automl
+import automl.baselines
 from automl import AutoMLClassifier
 from automl.cli import main
 from automl.exceptions import UnknownNameError
 from automl.registry import load_registry, select_candidates
 
-baseline_module = importlib.import_module("automl.baseline")
+baseline_module = automl.baselines
 
 
 def test_every_applicable_algorithm_and_the_dummy_on_the_same_folds(breast_cancer):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 
@@ -13,6 +12,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 import automl
+import automl.baselines
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.cli import main
 from automl.evaluation import resolve_metric
@@ -247,7 +247,7 @@ class _Exploding(ClassifierMixin, BaseEstimator):
 
 
 def test_error_messages_are_escaped(monkeypatch, tmp_path):
-    baseline_module = importlib.import_module("automl.baseline")
+    baseline_module = automl.baselines
     real = baseline_module.build_pipeline
     monkeypatch.setattr(
         baseline_module,

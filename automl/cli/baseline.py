@@ -71,7 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from automl.baseline import baseline
+    from automl.baselines import baseline
     from automl.report import write_report
 
     table = read_table(args.data)

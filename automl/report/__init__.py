@@ -56,7 +56,7 @@ class Report:
         best configuration on all rows to measure its size; with ``deadline`` (a
         ``time.monotonic()`` value) only those expected to finish before it.
         """
-        from automl.baseline import BaselineResult
+        from automl.baselines import BaselineResult
         from automl.exceptions import InvalidParameterError
         from automl.report.content import from_baseline, from_estimator
 

@@ -38,7 +38,7 @@ from optuna.trial import TrialState
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from automl.baseline import DUMMY, BaselineResult, predict_latency
+from automl.baselines import DUMMY, BaselineResult, predict_latency
 from automl.builder import build_pipeline, make_candidate
 from automl.data import validate_data
 from automl.evaluation import Split, auto_cv, make_splits, search_seeds, take_rows

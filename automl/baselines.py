@@ -35,7 +35,7 @@ from automl.exceptions import AllTrialsFailedError, InvalidParameterError
 from automl.nested import REPORTED_METRICS
 from automl.registry import is_installed, load_registry, select_candidates
 
-logger = logging.getLogger("automl.baseline")
+logger = logging.getLogger("automl.baselines")
 
 DUMMY = "dummy"
 
