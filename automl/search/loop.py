@@ -12,10 +12,8 @@ different ``n_jobs`` gives other (equally valid) trials, since TPE then sees dif
 trials running while it samples.
 
 Failures. A trial that raised, was killed at its time limit or over the memory limit, or
-whose worker died is recorded as failed with its reason, and the search goes on. An
-algorithm with ``MAX_FAILURES_IN_A_ROW`` failed trials in a row is dropped from the rest of
-the search: TPE learns nothing from failed trials, so it would keep proposing it (a
-learner that raised on every configuration took 20 of 40 trials before this rule).
+whose worker died is recorded as failed with its reason, and the search goes on; what is
+recorded, and when an algorithm is dropped, is :mod:`automl.search.record`'s.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ import threading
 import time
 import traceback
 import uuid
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,23 +35,20 @@ from threadpoolctl import threadpool_limits
 from automl.builder import Candidate, sample_config
 from automl.data import DatasetProfile
 from automl.evaluation import Metric, Split
-from automl.exceptions import TrialFailedWarning
 from automl.execution.base import Executor, Finished, TaskFailure
 from automl.search.clock import BudgetClock
 from automl.search.progress import SearchProgress, publish
-from automl.search.study import MedianRule, create_study, make_sampler, running_means
+from automl.search.record import MAX_FAILURES_IN_A_ROW, SearchRecord
+from automl.search.study import MedianRule, create_study, make_sampler
 from automl.space.suggest import grid_configs, interleave, to_optuna_params
 from automl.storage import StudyStore, previous_elapsed, record_elapsed
-from automl.trial import COMPLETE, SearchContext, TrialOutcome, TrialTask
+from automl.trial import SearchContext, TrialTask
 
 logger = logging.getLogger("automl.search")
 
 STRATEGIES = ("bayesian", "random", "grid", "manual")
 # Stop asking when this many trials in a row were skipped for lack of time.
 MAX_CONSECUTIVE_SKIPS = 25
-# An algorithm whose trials fail (raise, time out, crash, run out of memory) this many times
-# in a row is dropped from the rest of the search.
-MAX_FAILURES_IN_A_ROW = 3
 # How often (seconds) progress is published while trials run, and the driver's longest
 # wait between looks at the clock.
 PROGRESS_INTERVAL = 1.0
@@ -149,16 +143,7 @@ class Search:
             len(y),
         )
         self.rule = MedianRule(s.metric, len(splits), s.prune)
-        self._best: tuple[float, str] | None = None
-        self._best_models: tuple[Any, np.ndarray | None] = (None, None)
-        self._counts = {"complete": 0, "pruned": 0, "failed": 0, "timed_out": 0}
-        self._failures_in_a_row: dict[str, int] = {}
-        self._dropped: set[str] = set()
-        self._warned: set[str] = set()
-        self._first_failure: TaskFailure | None = None
-        for t in self.study.get_trials(deepcopy=False):
-            if t.state == TrialState.COMPLETE and t.value is not None:
-                self._on_complete(t.params["algorithm"], t.value, t.user_attrs, None)
+        self.record = SearchRecord(self.study, s.metric, self.clock, self.rule)
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, executor: Executor) -> SearchOutcome:
@@ -216,8 +201,8 @@ class Search:
             context,
             self.clock,
             interrupted,
-            *self._best_models,
-            first_failure=self._first_failure,
+            *self.record.best_models,
+            first_failure=self.record.first_failure,
         )
 
     def close(self) -> None:
@@ -271,7 +256,7 @@ class Search:
         self._publish(force=True)
 
     def best_models(self) -> tuple[Any, np.ndarray | None]:
-        return self._best_models
+        return self.record.best_models
 
     # -- asking ----------------------------------------------------------------------------
     def _fill(self) -> None:
@@ -289,7 +274,7 @@ class Search:
             return False
         if s.n_trials is not None and self._started >= s.n_trials:
             return False
-        remaining = [a for a in self.candidates if a not in self._dropped]
+        remaining = [a for a in self.candidates if a not in self.record.dropped]
         if not remaining or self.clock.out_of_time(remaining):
             return False
         # grid and manual end when nothing is left to enqueue; the samplers never run out
@@ -307,16 +292,14 @@ class Search:
             task = self._make_task(trial.number, algorithm, config)
         except _Skipped as why:
             self._skips += 1
-            trial.set_user_attr("skipped", str(why))
-            self.study.tell(trial, state=TrialState.PRUNED)
-            self._counts["pruned"] += 1
+            self.record.skipped(trial, str(why))
             if self._skips >= MAX_CONSECUTIVE_SKIPS:
                 self._stop_asking = True
             return None
         return _Asked(trial, algorithm, task)
 
     def _make_task(self, number: int, algorithm: str, config: dict[str, Any]) -> TrialTask:
-        if algorithm in self._dropped:
+        if algorithm in self.record.dropped:
             raise _Skipped(
                 f"skipped: {algorithm} was dropped after {MAX_FAILURES_IN_A_ROW} "
                 "failed trials in a row"
@@ -332,7 +315,7 @@ class Search:
             time_limit=self.settings.trial_time_limit,
             stop_after=left,
             prune_thresholds=self.rule.thresholds(),
-            keep_if_better_than=None if self._best is None else self._best[0],
+            keep_if_better_than=self.record.best_value,
         )
 
     def _plan(self) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -376,87 +359,8 @@ class Search:
             self._publish(force=True)
 
     def _tell(self, asked: _Asked, finished: Finished) -> None:
-        trial, algorithm = asked.trial, asked.algorithm
-        result = finished.result
-        if finished.worker:
-            trial.set_user_attr("worker", finished.worker)
-        if isinstance(result, TaskFailure):
-            if result.reason == "stopped":
-                trial.set_user_attr("pruned", f"stopped: {result.message}")
-                self.study.tell(trial, state=TrialState.PRUNED)
-                self._counts["pruned"] += 1
-                return
-            self._record_failure(trial, algorithm, result, finished.seconds)
-            self.study.tell(trial, state=TrialState.FAIL)
-            return
-        self._skips = 0
-        self._failures_in_a_row[algorithm] = 0
-        _record_folds(trial, result)
-        means = running_means(result.fold_scores)
-        for step, value in enumerate(means):
-            trial.report(value, step)
-        if result.status == COMPLETE:
-            self.study.tell(trial, result.mean)
-            self._on_complete(algorithm, result.mean, trial.user_attrs, result)
-            self.rule.add(means)
-            self._counts["complete"] += 1
-        else:
-            trial.set_user_attr("pruned", result.note)
-            self.study.tell(trial, state=TrialState.PRUNED)
-            self._counts["pruned"] += 1
-
-    def _on_complete(
-        self, algorithm: str, value: float, attrs: dict[str, Any], outcome: TrialOutcome | None
-    ) -> None:
-        fit_time = attrs.get("fit_time", 0.0)
-        self.clock.record(algorithm, fit_time + attrs.get("score_time", 0.0))
-        if outcome is None:  # a trial of an earlier run, read back on resume
-            self.rule.add(running_means(attrs.get("fold_scores", [])))
-            self._counts["complete"] += 1
-        if self._best is None or self.settings.metric.better(value, self._best[0]):
-            self._best = (value, algorithm)
-            self.clock.best_fit_time = fit_time
-            self._best_models = (
-                (outcome.fold_model, outcome.oof) if outcome is not None else (None, None)
-            )
-
-    def _record_failure(
-        self, trial: optuna.Trial, algorithm: str, failure: TaskFailure, seconds: float
-    ) -> None:
-        text = str(failure)
-        trial.set_user_attr("reason", failure.reason)
-        trial.set_user_attr("error", text[:2000])
-        if failure.traceback:
-            trial.set_user_attr("traceback", failure.traceback)
-        self._counts["timed_out" if failure.reason == "timeout" else "failed"] += 1
-        if self._first_failure is None:
-            self._first_failure = failure
-        if failure.reason == "timeout":
-            # it says how slow the algorithm is: skip it when it can no longer fit
-            self.clock.record_kill(algorithm, seconds)
-        if failure.reason != "worker lost":  # a machine that went says nothing of the learner
-            self._failures_in_a_row[algorithm] = self._failures_in_a_row.get(algorithm, 0) + 1
-        if (
-            self._failures_in_a_row.get(algorithm, 0) >= MAX_FAILURES_IN_A_ROW
-            and algorithm not in self._dropped
-        ):
-            self._dropped.add(algorithm)
-            logger.warning(
-                "Algorithm %r dropped from the rest of the search: %d failed trials "
-                "in a row (last: %s).",
-                algorithm,
-                MAX_FAILURES_IN_A_ROW,
-                text[:200],
-            )
-        if algorithm not in self._warned:
-            self._warned.add(algorithm)
-            warnings.warn(
-                f"Algorithm {algorithm!r} failed in trial {trial.number} ({text[:300]}); the "
-                "search goes on. Every failure is in leaderboard_['error'].",
-                TrialFailedWarning,
-                stacklevel=2,
-            )
-        logger.info("Trial %d (%s) failed: %s", trial.number, algorithm, text[:300])
+        if self.record.tell(asked.trial, asked.algorithm, finished):
+            self._skips = 0
 
     # -- time, interruption, progress --------------------------------------------------------
     def _stop_at_deadline(self) -> None:
@@ -477,14 +381,10 @@ class Search:
         # Every running trial of the study is this driver's (it holds the claim), including
         # one that Ctrl-C caught while it was being asked, before it reached a worker.
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            trial = optuna.Trial(self.study, frozen._trial_id)
-            trial.set_user_attr("reason", "interrupted")
-            trial.set_user_attr("error", "KeyboardInterrupt: search interrupted")
-            self.study.tell(trial, state=TrialState.FAIL)
-            self._counts["failed"] += 1
+            self.record.interrupted(optuna.Trial(self.study, frozen._trial_id))
         logger.warning(
             "Search interrupted after %d trials; keeping the finished ones.",
-            sum(self._counts.values()),
+            sum(self.record.counts.values()),
         )
 
     def _publish(self, force: bool) -> None:
@@ -500,23 +400,15 @@ class Search:
                 elapsed=now - self._origin,
                 budget=s.time_budget,
                 running=len(getattr(self, "_asked", ())),
-                done=sum(self._counts.values()),
+                done=sum(self.record.counts.values()),
                 n_trials=s.n_trials,
-                best=None if self._best is None else self._best[0],
-                best_algorithm=None if self._best is None else self._best[1],
+                best=self.record.best_value,
+                best_algorithm=None if self.record.best is None else self.record.best[1],
                 metric=s.metric.name,
-                **self._counts,
+                **self.record.counts,
             ),
             s.callbacks,
         )
-
-
-def _record_folds(trial: optuna.Trial, outcome: TrialOutcome) -> None:
-    trial.set_user_attr("fold_scores", [float(v) for v in outcome.fold_scores])
-    trial.set_user_attr("fit_time", float(np.sum(outcome.fit_times)))
-    trial.set_user_attr("score_time", float(np.sum(outcome.score_times)))
-    if outcome.warnings:
-        trial.set_user_attr("warnings", outcome.warnings[:5])
 
 
 def _labelled(name: str, configs: Iterator[dict[str, Any]]) -> Iterator[tuple[str, dict]]:

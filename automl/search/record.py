@@ -1,0 +1,156 @@
+"""What a search has learned so far, and how a finished trial is written into the study.
+
+:class:`SearchRecord` tells the study each finished task (complete, pruned, stopped or
+failed, with its fold scores, times, worker and failure reason as user attributes) and keeps
+what the driver decides with: counts by state, the best trial so far (with its last fold
+model and out-of-fold predictions), and the algorithms dropped after
+``MAX_FAILURES_IN_A_ROW`` failed trials in a row. TPE learns nothing from failed trials, so
+it would keep proposing such an algorithm (a learner that raised on every configuration
+took 20 of 40 trials before this rule).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from automl.evaluation import Metric
+from automl.exceptions import TrialFailedWarning
+from automl.execution.base import Finished, TaskFailure
+from automl.search.clock import BudgetClock
+from automl.search.study import MedianRule, running_means
+from automl.trial import COMPLETE, TrialOutcome
+
+logger = logging.getLogger("automl.search")
+
+# An algorithm whose trials fail (raise, time out, crash, run out of memory) this many times
+# in a row is dropped from the rest of the search.
+MAX_FAILURES_IN_A_ROW = 3
+
+
+class SearchRecord:
+    """Counts, the best so far, and dropped algorithms of one search; tells the study."""
+
+    def __init__(
+        self, study: optuna.Study, metric: Metric, clock: BudgetClock, rule: MedianRule
+    ) -> None:
+        self.study, self.metric, self.clock, self.rule = study, metric, clock, rule
+        self.counts = {"complete": 0, "pruned": 0, "failed": 0, "timed_out": 0}
+        self.best: tuple[float, str] | None = None  # (value, algorithm)
+        self.best_models: tuple[Any, np.ndarray | None] = (None, None)
+        self.dropped: set[str] = set()
+        self.first_failure: TaskFailure | None = None
+        self._failures_in_a_row: dict[str, int] = {}
+        self._warned: set[str] = set()
+        for t in study.get_trials(deepcopy=False):  # a resumed study's finished trials
+            if t.state == TrialState.COMPLETE and t.value is not None:
+                self._complete(t.params["algorithm"], t.value, t.user_attrs, None)
+
+    @property
+    def best_value(self) -> float | None:
+        return None if self.best is None else self.best[0]
+
+    def tell(self, trial: optuna.Trial, algorithm: str, finished: Finished) -> bool:
+        """Write a finished task into the study; True when the learner produced scores."""
+        result = finished.result
+        if finished.worker:
+            trial.set_user_attr("worker", finished.worker)
+        if isinstance(result, TaskFailure):
+            if result.reason == "stopped":
+                trial.set_user_attr("pruned", f"stopped: {result.message}")
+                self.study.tell(trial, state=TrialState.PRUNED)
+                self.counts["pruned"] += 1
+            else:
+                self._failure(trial, algorithm, result, finished.seconds)
+                self.study.tell(trial, state=TrialState.FAIL)
+            return False
+        self._failures_in_a_row[algorithm] = 0
+        _record_folds(trial, result)
+        means = running_means(result.fold_scores)
+        for step, value in enumerate(means):
+            trial.report(value, step)
+        if result.status == COMPLETE:
+            self.study.tell(trial, result.mean)
+            self._complete(algorithm, result.mean, trial.user_attrs, result)
+        else:
+            trial.set_user_attr("pruned", result.note)
+            self.study.tell(trial, state=TrialState.PRUNED)
+            self.counts["pruned"] += 1
+        return True
+
+    def skipped(self, trial: optuna.Trial, why: str) -> None:
+        """A trial not run (too slow for the time left, or its algorithm dropped)."""
+        trial.set_user_attr("skipped", why)
+        self.study.tell(trial, state=TrialState.PRUNED)
+        self.counts["pruned"] += 1
+
+    def interrupted(self, trial: optuna.Trial) -> None:
+        trial.set_user_attr("reason", "interrupted")
+        trial.set_user_attr("error", "KeyboardInterrupt: search interrupted")
+        self.study.tell(trial, state=TrialState.FAIL)
+        self.counts["failed"] += 1
+
+    def _complete(
+        self, algorithm: str, value: float, attrs: dict[str, Any], outcome: TrialOutcome | None
+    ) -> None:
+        fit_time = attrs.get("fit_time", 0.0)
+        self.clock.record(algorithm, fit_time + attrs.get("score_time", 0.0))
+        self.rule.add(running_means(attrs.get("fold_scores", [])))
+        self.counts["complete"] += 1
+        if self.best is None or self.metric.better(value, self.best[0]):
+            self.best = (value, algorithm)
+            self.clock.best_fit_time = fit_time
+            self.best_models = (
+                (outcome.fold_model, outcome.oof) if outcome is not None else (None, None)
+            )
+
+    def _failure(
+        self, trial: optuna.Trial, algorithm: str, failure: TaskFailure, seconds: float
+    ) -> None:
+        text = str(failure)
+        trial.set_user_attr("reason", failure.reason)
+        trial.set_user_attr("error", text[:2000])
+        if failure.traceback:
+            trial.set_user_attr("traceback", failure.traceback)
+        self.counts["timed_out" if failure.reason == "timeout" else "failed"] += 1
+        if self.first_failure is None:
+            self.first_failure = failure
+        if failure.reason == "timeout":
+            # it says how slow the algorithm is: skip it when it can no longer fit
+            self.clock.record_kill(algorithm, seconds)
+        if failure.reason != "worker lost":  # a machine that went says nothing of the learner
+            self._failures_in_a_row[algorithm] = self._failures_in_a_row.get(algorithm, 0) + 1
+        if (
+            self._failures_in_a_row.get(algorithm, 0) >= MAX_FAILURES_IN_A_ROW
+            and algorithm not in self.dropped
+        ):
+            self.dropped.add(algorithm)
+            logger.warning(
+                "Algorithm %r dropped from the rest of the search: %d failed trials "
+                "in a row (last: %s).",
+                algorithm,
+                MAX_FAILURES_IN_A_ROW,
+                text[:200],
+            )
+        if algorithm not in self._warned:
+            self._warned.add(algorithm)
+            warnings.warn(
+                f"Algorithm {algorithm!r} failed in trial {trial.number} ({text[:300]}); the "
+                "search goes on. Every failure is in leaderboard_['error'].",
+                TrialFailedWarning,
+                stacklevel=3,
+            )
+        logger.info("Trial %d (%s) failed: %s", trial.number, algorithm, text[:300])
+
+
+def _record_folds(trial: optuna.Trial, outcome: TrialOutcome) -> None:
+    trial.set_user_attr("fold_scores", [float(v) for v in outcome.fold_scores])
+    trial.set_user_attr("fit_time", float(np.sum(outcome.fit_times)))
+    trial.set_user_attr("score_time", float(np.sum(outcome.score_times)))
+    if outcome.warnings:
+        trial.set_user_attr("warnings", outcome.warnings[:5])
