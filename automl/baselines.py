@@ -15,7 +15,6 @@ recorded with its error; the others go on.
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +29,16 @@ from threadpoolctl import threadpool_limits
 
 from automl.builder import Candidate, build_pipeline, make_candidate
 from automl.data import DatasetProfile, validate_data
-from automl.evaluation import Metric, Split, make_splits, resolve_metric, search_seeds, take_rows
+from automl.evaluation import (
+    Metric,
+    Split,
+    make_splits,
+    pickled_size,
+    predict_latency,
+    resolve_metric,
+    search_seeds,
+    take_rows,
+)
 from automl.exceptions import AllTrialsFailedError, InvalidParameterError
 from automl.nested import REPORTED_METRICS
 from automl.registry import is_installed, load_registry, select_candidates
@@ -242,24 +250,6 @@ def baseline(
     )
 
 
-def predict_latency(
-    model: Any, X: Any, rows: np.ndarray, classification: bool, batch: int = 1000, repeat: int = 1
-) -> float:
-    """Milliseconds to predict one batch of 1,000 rows (the given rows, repeated if fewer).
-
-    Timed on a full batch rather than scaled from a small test fold, where the fixed cost
-    of a call (input checks, column selection) would dominate; the fastest of ``repeat``
-    calls, since a busy machine only ever adds time.
-    """
-    X_batch = take_rows(X, np.resize(rows, batch))
-    best = np.inf
-    for _ in range(repeat):
-        started = time.perf_counter()
-        model.predict_proba(X_batch) if classification else model.predict(X_batch)
-        best = min(best, time.perf_counter() - started)
-    return best * 1000 * 1000 / batch
-
-
 def _dummy(task: str) -> Any:
     return DummyRegressor() if task == "regression" else DummyClassifier(strategy="prior")
 
@@ -303,7 +293,7 @@ def _evaluate(
                 folds[name].append(metric.score(replay, X_test, y[test]))
             oof[test] = _align(predictions, getattr(model, "classes_", None), classes)
             if i == 0:
-                size = len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+                size = pickled_size(model)
     except Exception as exc:  # a failing algorithm is data, not the end of the baseline
         return {
             "folds": folds,

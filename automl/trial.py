@@ -26,7 +26,7 @@ from sklearn.base import clone
 
 from automl.builder import Candidate, build_pipeline
 from automl.data import DatasetProfile
-from automl.evaluation import Metric, Split, take_rows
+from automl.evaluation import Metric, Split, pickled_size, predict_latency, take_rows
 
 # The statuses a TrialTask returns; failures (error, timeout, memory, crashed) come from
 # the executor, which sees the task die rather than return.
@@ -61,10 +61,13 @@ class TrialOutcome:
     score_times: list[float] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     note: str = ""
-    # Only for a trial that beat the best known when it was submitted: the fallback model
-    # (fitted on the last training fold) and the out-of-fold predictions for the report.
+    # Only for a trial that beat its algorithm's best known when it was submitted: the
+    # model fitted on the last training fold (the fallback final model), the out-of-fold
+    # predictions, and that model's pickled size and predict time (all read by the report).
     fold_model: Any = None
     oof: np.ndarray | None = None
+    size_bytes: int | None = None
+    predict_ms_per_1000: float | None = None
 
     @property
     def mean(self) -> float:
@@ -91,8 +94,9 @@ class TrialTask:
         the same fold (Optuna's ``MedianPruner`` rule, with a snapshot of the study taken at
         submission, because the study stays in the driver).
     keep_if_better_than : float or None
-        Return the last fold's fitted pipeline and the out-of-fold predictions when the
-        mean score beats this (None: always): only trials that may become the best pay it.
+        Return the last fold's fitted pipeline, the out-of-fold predictions and the model's
+        size and predict time when the mean score beats this (None: always); the driver
+        sends its algorithm's best so far, so only trials that may become it pay for that.
     """
 
     number: int
@@ -150,6 +154,16 @@ class TrialTask:
         ):
             outcome.fold_model = fold_models[-1]
             outcome.oof = out_of_fold(fold_models, context)
+            outcome.size_bytes = pickled_size(outcome.fold_model)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # recorded with the scores already
+                outcome.predict_ms_per_1000 = predict_latency(
+                    outcome.fold_model,
+                    context.X,
+                    context.splits[-1][1],
+                    context.profile.task != "regression",
+                    repeat=3,
+                )
         return outcome
 
 

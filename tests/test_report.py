@@ -15,10 +15,8 @@ import automl
 import automl.baselines
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.cli import main
-from automl.evaluation import resolve_metric
 from automl.exceptions import DataValidationError, InvalidParameterError
 from automl.report import Report, write_report
-from automl.report.content import _fit_splits
 from automl.report.stats import compare_to_best, corrected_paired_ttest
 
 EVIL = "<script>alert(1)</script>"
@@ -133,20 +131,47 @@ def test_report_of_a_fit_has_nested_cv_history_and_importance(tmp_path, breast_c
     assert 'id="plot-history"' in page and 'id="plot-params"' in page and 'id="nested"' in page
 
 
-def test_out_of_fold_predictions_use_the_search_folds(diabetes):
+def test_each_algorithms_best_keeps_its_out_of_fold_predictions_and_measures(diabetes):
     X, y = diabetes
     X, y = X.iloc[:150], y.iloc[:150]
     model = AutoMLRegressor(
-        n_trials=3, time_budget=None, cv=3, random_state=3, algorithms=["ridge"]
+        n_trials=8, time_budget=None, cv=3, random_state=3, algorithms=["ridge", "knn"]
     ).fit(X, y)
-    splits, _ = _fit_splits(model, y.to_numpy())
-    rmse = resolve_metric("rmse", "regression")
-    refit = [
-        rmse.score(clone(model.best_pipeline_).fit(X.iloc[tr], y.iloc[tr]), X.iloc[te], y.iloc[te])
-        for tr, te in splits
-    ]
-    best = model.leaderboard_.iloc[0]
-    assert refit == pytest.approx([best[f"fold{i}"] for i in range(3)])
+    board = model.leaderboard_
+    assert set(model.best_per_algorithm_) == {"ridge", "knn"}
+    for algorithm, best in model.best_per_algorithm_.items():
+        row = board[board["algorithm"] == algorithm].iloc[0]  # the leaderboard is sorted
+        assert best.trial == row["trial"] and best.score == pytest.approx(row["rmse"])
+        assert best.size_bytes > 0 and best.predict_ms_per_1000 > 0
+        # the kept predictions are those of the trial's own fold models on the search's folds
+        pipeline = AutoMLRegressor(
+            n_trials=1, time_budget=None, cv=3, random_state=3, strategy="manual",
+            configurations=[{"algorithm": algorithm, **row["params"]}],
+        ).fit(X, y).best_pipeline_  # fmt: skip
+        expected = np.full(len(y), np.nan)
+        for train, test in model.cv_splits_:
+            fitted = clone(pipeline).fit(X.iloc[train], y.iloc[train])
+            expected[test] = fitted.predict(X.iloc[test])
+        np.testing.assert_allclose(best.oof, expected, rtol=1e-6)
+
+
+def test_the_report_reads_and_fits_nothing(monkeypatch, diabetes):
+    from sklearn.pipeline import Pipeline
+
+    X, y = diabetes
+    X, y = X.iloc[:150], y.iloc[:150]
+    model = AutoMLRegressor(
+        n_trials=6, time_budget=None, cv=3, random_state=0, algorithms=["ridge", "knn"]
+    ).fit(X, y)
+
+    def no_fitting(self, *args, **kwargs):
+        raise AssertionError("the report fitted a pipeline")
+
+    monkeypatch.setattr(Pipeline, "fit", no_fitting)
+    content = Report.from_source(model, X, y).to_dict()
+    sizes = {m["algorithm"]: m["size_bytes"] for m in content["models"] if m["trial"] is not None}
+    assert sizes == {a: b.size_bytes for a, b in model.best_per_algorithm_.items()}
+    assert content["diagnostics"]["n"] == len(y)
 
 
 def test_regression_report_shows_predicted_against_true(diabetes, tmp_path):
@@ -200,7 +225,7 @@ def test_a_holdout_search_is_reported_without_a_test(diabetes):
     model = AutoMLRegressor(
         n_trials=4, time_budget=None, cv=0.25, random_state=0, algorithms=["ridge", "knn"]
     ).fit(X, y)
-    content = Report.from_source(model, X, y, measure=False).to_dict()
+    content = Report.from_source(model, X, y).to_dict()
     assert content["comparison"]["not_worse"] == [model.best_algorithm_]
     assert "StratifiedKFold" not in content["diagnostics"]["folds"]
     assert "the search's holdout (30 rows)" in content["diagnostics"]["folds"]
@@ -264,3 +289,17 @@ def test_error_messages_are_escaped(monkeypatch, tmp_path):
     assert "&lt;img src=x onerror=alert(1)&gt; \\| \\*not bold\\*" in paths["markdown"].read_text(
         encoding="utf-8"
     )
+
+
+def test_a_best_trial_from_an_earlier_run_is_reported_without_diagnostics(diabetes):
+    X, y = diabetes
+    X, y = X.iloc[:120], y.iloc[:120]
+    model = AutoMLRegressor(
+        n_trials=3, time_budget=None, cv=3, random_state=0, algorithms=["ridge"]
+    ).fit(X, y)
+    model.oof_predictions_ = None  # what a resumed search whose best is older has
+    report = Report.from_source(model, X, y)
+    assert report.content["diagnostics"]["kind"] == "unavailable"
+    assert "resumed run" in report.content["diagnostics"]["folds"]
+    assert "resumed run" in report.to_markdown()
+    assert "resumed run" in report.to_html()

@@ -193,7 +193,6 @@ def run(args: argparse.Namespace) -> int:
         memory_limit=args.memory_limit,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
     )
-    deadline = started + args.time_budget
     # The report and the model file are part of the job: the search gets the budget less
     # what writing them is expected to take.
     settings["time_budget"] = max(
@@ -204,9 +203,7 @@ def run(args: argparse.Namespace) -> int:
     with ProgressLine(enabled=not args.quiet):
         model = automl.fit(frame, target=args.target, task=args.task, **settings)
     X = frame.drop(columns=[args.target])
-    written = _write_outputs(
-        model, X, frame[args.target], args, storage, started, deadline - RENDER_SECONDS
-    )
+    written = _write_outputs(model, X, frame[args.target], args, storage, started)
     _print_summary(model)
     print("Wrote " + ", ".join(str(p) for p in written) + ".")
     if getattr(model, "interrupted_", False):
@@ -231,9 +228,7 @@ def _output_seconds(frame) -> float:
     return RENDER_SECONDS + SAVE_SECONDS + frame.size * SECONDS_PER_CELL
 
 
-def _write_outputs(
-    model, X, y, args, storage: str, started: float, measure_deadline: float
-) -> list[Path]:
+def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path]:
     out = args.out
     paths = [save_model(model, X, out / "model.automl")]
     board = model.leaderboard_.copy()
@@ -262,7 +257,7 @@ def _write_outputs(
     }
     (out / "summary.json").write_text(json.dumps(result, indent=2, default=str))
     paths.append(out / "summary.json")
-    paths.extend(write_report(model, X, y, out, deadline=measure_deadline).values())
+    paths.extend(write_report(model, X, y, out).values())
     return paths
 
 

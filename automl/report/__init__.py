@@ -46,15 +46,12 @@ class Report:
         self.content = content
 
     @classmethod
-    def from_source(
-        cls, source: Any, X: Any, y: Any, *, measure: bool = True, deadline: float | None = None
-    ) -> Report:
+    def from_source(cls, source: Any, X: Any, y: Any) -> Report:
         """The report of a fitted AutoMLClassifier/AutoMLRegressor or a baseline result.
 
-        ``X`` and ``y`` are the data the source was fit on (for the data summary and the
-        out-of-fold diagnostics). For a fit, ``measure=True`` also refits each algorithm's
-        best configuration on all rows to measure its size; with ``deadline`` (a
-        ``time.monotonic()`` value) only those expected to finish before it.
+        ``X`` and ``y`` are the data the source was fit on (for the data summary). The
+        report reads what the source measured (scores, out-of-fold predictions, sizes,
+        predict times); it fits nothing.
         """
         from automl.baselines import BaselineResult
         from automl.exceptions import InvalidParameterError
@@ -63,7 +60,7 @@ class Report:
         if isinstance(source, BaselineResult):
             return cls(from_baseline(source, X, y))
         if hasattr(source, "best_pipeline_") and hasattr(source, "study_"):
-            return cls(from_estimator(source, X, y, measure=measure, deadline=deadline))
+            return cls(from_estimator(source, X, y))
         raise InvalidParameterError(
             f"A report is made from a fitted AutoMLClassifier/AutoMLRegressor or the result of "
             f"automl.baseline(); got {type(source).__name__}. Fit the estimator first."
@@ -131,9 +128,7 @@ class Report:
         return paths
 
 
-def write_report(
-    source: Any, X: Any, y: Any, out_dir: str | Path, *, deadline: float | None = None
-) -> dict[str, Path]:
+def write_report(source: Any, X: Any, y: Any, out_dir: str | Path) -> dict[str, Path]:
     """Write the comparison report of a fit or a baseline into ``out_dir``.
 
     Parameters
@@ -143,16 +138,13 @@ def write_report(
     X, y : the data ``source`` was fit on.
     out_dir : path
         Created if needed; ``report.json``, ``report.html`` and ``report.md`` are written.
-    deadline : float, optional
-        A ``time.monotonic()`` value: the sizes of models that would take longer to refit
-        are left out (``automl fit`` keeps its report inside the time budget this way).
 
     Returns
     -------
     dict
         ``{"json": Path, "html": Path, "markdown": Path}``.
     """
-    return Report.from_source(source, X, y, deadline=deadline).save(out_dir)
+    return Report.from_source(source, X, y).save(out_dir)
 
 
 def render_saved_report(run_dir: str | Path) -> dict[str, Path]:

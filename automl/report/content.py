@@ -26,7 +26,6 @@ Scores are in the metric's natural sign; missing values are null (strict JSON).
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 import time
 import warnings
 from typing import Any
@@ -35,14 +34,11 @@ import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
-from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from automl.baselines import DUMMY, BaselineResult, predict_latency
-from automl.builder import build_pipeline, make_candidate
+from automl.baselines import DUMMY, BaselineResult
 from automl.data import validate_data
-from automl.evaluation import Split, auto_cv, make_splits, search_seeds, take_rows
-from automl.registry import load_registry
+from automl.evaluation import Split
 from automl.report.data_summary import (
     classification_diagnostics,
     data_summary,
@@ -108,41 +104,21 @@ def from_baseline(result: BaselineResult, X: Any, y: Any) -> dict[str, Any]:
     )
 
 
-def from_estimator(
-    model: Any, X: Any, y: Any, *, measure: bool = True, deadline: float | None = None
-) -> dict[str, Any]:
+def from_estimator(model: Any, X: Any, y: Any) -> dict[str, Any]:
     """The report of a fitted AutoMLClassifier/AutoMLRegressor (X, y: the data it was fit on).
 
-    ``measure=True`` refits each algorithm's best configuration on all rows to measure its
-    pickled size and its predict time for 1,000 rows (the overall best is
-    ``best_pipeline_`` and is not refit), skipping those not expected to finish before
-    ``deadline``; otherwise the predict time is the search's scoring time per row, and
-    sizes are left out. The diagnostics read the best trial's out-of-fold predictions that
-    the search kept (``oof_predictions_``); only for an estimator without them (the best
-    trial came from a resumed run) are they made again by refitting the best pipeline.
+    It only reads: each algorithm's size and predict time, and the diagnostics'
+    out-of-fold predictions, were measured once by the search (``best_per_algorithm_``,
+    ``oof_predictions_``) on the folds it used (``cv_splits_``). Nothing is refit.
     """
     frame, y_arr, profile = _validate(X, y, model.profile_)
-    data = frame.to_numpy() if profile.positional else frame
     task, metric = profile.task, model.metric_
     greater = model.study_.direction == optuna.study.StudyDirection.MAXIMIZE
-    kept = getattr(model, "oof_predictions_", None)
-    if kept is not None:
-        splits = model.cv_splits_
-        folds_note = (
-            f"out-of-fold predictions of the best trial on the search's own "
-            f"{len(splits)} folds, kept by the search"
-            if len(splits) > 1
-            else f"predictions of the best trial on the search's holdout "
-            f"({len(splits[0][1])} rows), kept by the search"
-        )
-    else:
-        splits, folds_note = _fit_splits(model, y_arr)
+    splits = model.cv_splits_
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test_total = float(sum(len(te) for _, te in splits))
     study = model.study_
     models = _best_trials(model, study, n_test_total)
-    if measure:
-        _measure_models(model, models, profile, data, y_arr, deadline, n_train)
     models.append(
         {
             "algorithm": DUMMY,
@@ -160,13 +136,7 @@ def from_estimator(
             "size_bytes": None,
         }
     )
-    classes = tuple(profile.classes)
-    if kept is not None:
-        scored = ~np.isnan(kept.reshape(len(y_arr), -1)).any(axis=1)  # a holdout scores a part
-        diagnostics = _diagnostics(y_arr[scored], kept[scored], task, classes)
-    else:
-        oof = _out_of_fold(model.best_pipeline_, data, y_arr, splits, classes)
-        diagnostics = _diagnostics(y_arr, oof, task, classes)
+    diagnostics = _kept_diagnostics(model, y_arr, splits, task, tuple(profile.classes))
     nested = getattr(model, "nested_cv_", None)
     return _assemble(
         kind="fit",
@@ -181,7 +151,7 @@ def from_estimator(
         cv=f"{model.cv!r} (inner CV of the search), random_state {model.random_state}",
         nested=None if nested is None else nested.to_dict(),
         search=_search_section(study, model.best_algorithm_, greater),
-        diagnostics={**diagnostics, "algorithm": model.best_algorithm_, "folds": folds_note},
+        diagnostics={**diagnostics, "algorithm": model.best_algorithm_},
         timing={
             "elapsed": getattr(model, "fit_time_", None),
             "n_trials": getattr(model, "n_trials_", None),
@@ -260,31 +230,34 @@ def _diagnostics(y, oof, task, classes) -> dict[str, Any]:
     return classification_diagnostics(y, oof, classes)
 
 
-def _fit_splits(model: Any, y: np.ndarray) -> tuple[list[Split], str]:
-    """The search's inner folds when they can be re-derived, else 5 seeded folds; and why."""
-    task = model.profile_.task
-    cv = auto_cv(len(y)) if isinstance(model.cv, str) and model.cv == "auto" else model.cv
-    if isinstance(cv, (int, np.integer)) and model.random_state is not None:
-        cv_seed = search_seeds(model.random_state).cv
-        return (
-            make_splits(cv, task, y, random_state=cv_seed),
-            f"out-of-fold predictions of a clone of best_pipeline_ on the search's own "
-            f"{cv} folds (re-derived from random_state={model.random_state}; "
-            f"unless groups were given)",
-        )
-    splits = make_splits(OOF_FOLDS, task, y, random_state=0)
-    kind = "KFold" if task == "regression" else "StratifiedKFold"
-    return splits, (
-        f"out-of-fold predictions of a clone of best_pipeline_ on {kind}"
-        f"({OOF_FOLDS}, shuffled, seed 0): not the search's folds, which cannot be "
-        f"re-derived (cv={model.cv!r}, random_state={model.random_state})"
+def _kept_diagnostics(
+    model: Any, y: np.ndarray, splits: list[Split], task: str, classes: tuple[Any, ...]
+) -> dict[str, Any]:
+    """Diagnostics of the best trial from the out-of-fold predictions the search kept."""
+    kept = getattr(model, "oof_predictions_", None)
+    if kept is None:
+        return {
+            "kind": "unavailable",
+            "folds": "no out-of-fold predictions: the best trial came from an earlier, "
+            "resumed run, whose predictions were not kept (the report does not refit)",
+        }
+    scored = ~np.isnan(kept.reshape(len(y), -1)).any(axis=1)  # a holdout scores a part
+    found = _diagnostics(y[scored], kept[scored], task, classes)
+    found["folds"] = (
+        f"out-of-fold predictions of the best trial on the search's own {len(splits)} "
+        "folds, kept by the search"
+        if len(splits) > 1
+        else f"predictions of the best trial on the search's holdout ({len(splits[0][1])} "
+        "rows), kept by the search"
     )
+    return found
 
 
 def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[dict[str, Any]]:
     """The best complete trial of each algorithm, plus algorithms whose every trial failed."""
     models, seen = [], set()
     board = model.leaderboard_
+    measures = getattr(model, "best_per_algorithm_", {})
     fold_columns = [c for c in board.columns if c.startswith("fold")]
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     for _, row in board.iterrows():
@@ -293,6 +266,9 @@ def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[d
             continue
         seen.add(name)
         attrs = trials[row["trial"]].user_attrs
+        measured = measures.get(name)
+        if measured is None or measured.trial != row["trial"] or measured.size_bytes is None:
+            measured = None
         models.append(
             {
                 "algorithm": name,
@@ -301,11 +277,16 @@ def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[d
                 "std": row["std"],
                 "folds": [row[c] for c in fold_columns],
                 "fit_time": attrs.get("fit_time", np.nan) / model.n_splits_,
-                "predict_ms_per_1000": attrs.get("score_time", np.nan) / n_test_total * 1e6,
-                "size_bytes": None,
+                # without a measure (a trial of a resumed run): the search's scoring time
+                "predict_ms_per_1000": (
+                    attrs.get("score_time", np.nan) / n_test_total * 1e6
+                    if measured is None
+                    else measured.predict_ms_per_1000
+                ),
+                "size_bytes": None if measured is None else measured.size_bytes,
                 "state": "complete",
                 "error": "",
-                "note": "",
+                "note": "" if measured is not None else "size not measured (an earlier run)",
                 "params": row["params"],
                 "other_metrics": {},
             }
@@ -331,60 +312,6 @@ def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[d
                 }
             )
     return models
-
-
-def _measure_models(
-    model, models, profile, data, y, deadline: float | None, n_train: float
-) -> None:
-    """Pickled size and predict latency of each algorithm's best configuration on all rows."""
-    registry = load_registry(model.spaces)
-    estimator_seed = search_seeds(model.random_state).estimator
-    rows_scale = len(y) / n_train
-    for m in models:
-        if m["state"] != "complete":
-            continue
-        if m["algorithm"] == model.best_algorithm_:
-            fitted = model.best_pipeline_
-        elif deadline is not None and (
-            time.monotonic() + 1.3 * m["fit_time"] * rows_scale > deadline
-        ):
-            m["note"] = "size not measured: its refit would not end within the time budget"
-            continue
-        else:
-            try:
-                candidate = make_candidate(registry[m["algorithm"]], profile.task)
-                pipeline = build_pipeline(candidate, dict(m["params"]), profile, estimator_seed)
-                with warnings.catch_warnings(), threadpool_limits(limits=1):
-                    warnings.simplefilter("ignore")
-                    fitted = pipeline.fit(data, y)
-            except Exception as exc:  # the size is a detail; the report goes on
-                m["note"] = f"size not measured: {type(exc).__name__}: {exc}"[:300]
-                continue
-        m["size_bytes"] = len(pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
-        with threadpool_limits(limits=1):
-            m["predict_ms_per_1000"] = predict_latency(
-                fitted, data, np.arange(len(y)), profile.task != "regression", repeat=3
-            )
-
-
-def _out_of_fold(
-    pipeline: Any, X: Any, y: np.ndarray, splits: list[Split], classes: tuple[Any, ...]
-) -> np.ndarray:
-    """Predictions (class probabilities in ``classes`` order) of clones fit on each fold."""
-    index = {c: i for i, c in enumerate(classes)}
-    out = np.full((len(y), len(classes)) if classes else len(y), np.nan)
-    with warnings.catch_warnings(), threadpool_limits(limits=1):
-        warnings.simplefilter("ignore")
-        for train, test in splits:
-            fitted = clone(pipeline).fit(take_rows(X, train), y[train])
-            if not classes:
-                out[test] = fitted.predict(take_rows(X, test))
-                continue
-            proba = fitted.predict_proba(take_rows(X, test))
-            out[test] = 0.0  # a class missing from a training fold gets probability 0
-            columns = [index[c] for c in fitted.classes_]
-            out[np.ix_(test, np.asarray(columns))] = proba
-    return out
 
 
 def _search_section(study: optuna.Study, best: str, greater: bool) -> dict[str, Any]:

@@ -237,7 +237,9 @@ def _nested(r: dict[str, Any]) -> str:
 
 def _diagnostics(r: dict[str, Any], figures: dict[str, str]) -> str:
     d = r["diagnostics"]
-    if d["kind"] == "regression":
+    if d["kind"] == "unavailable":
+        text, plots = "", ""
+    elif d["kind"] == "regression":
         text = (
             f"rmse {num(d['rmse'])}, mae {num(d['mae'])}, r² {num(d['r2'])} over "
             f"{d['n']} rows ({d['n_plotted']} plotted)."

@@ -74,6 +74,8 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 def _md_diagnostics(r: dict[str, Any]) -> list[str]:
     d = r["diagnostics"]
     lines = [f"Model: {md(d['algorithm'])}; {md(d.get('folds', ''))}.", ""]
+    if d["kind"] == "unavailable":
+        return lines
     if d["kind"] == "regression":
         return lines + [
             f"rmse {num(d['rmse'])}, mae {num(d['mae'])}, r2 {num(d['r2'])} over {d['n']} rows."

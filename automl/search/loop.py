@@ -38,7 +38,7 @@ from automl.evaluation import Metric, Split
 from automl.execution.base import Executor, Finished, TaskFailure
 from automl.search.clock import BudgetClock
 from automl.search.progress import SearchProgress, publish
-from automl.search.record import MAX_FAILURES_IN_A_ROW, SearchRecord
+from automl.search.record import MAX_FAILURES_IN_A_ROW, AlgorithmBest, SearchRecord
 from automl.search.study import MedianRule, create_study, make_sampler
 from automl.space.suggest import grid_configs, interleave, to_optuna_params
 from automl.storage import StudyStore, previous_elapsed, record_elapsed
@@ -85,6 +85,8 @@ class SearchOutcome:
     best_fold_model: Any = None
     best_oof: np.ndarray | None = None
     first_failure: TaskFailure | None = None
+    # Each algorithm's best complete trial, with its out-of-fold predictions and measures.
+    by_algorithm: dict[str, AlgorithmBest] = field(default_factory=dict)
 
 
 @dataclass
@@ -203,6 +205,7 @@ class Search:
             interrupted,
             *self.record.best_models,
             first_failure=self.record.first_failure,
+            by_algorithm=self.record.by_algorithm,
         )
 
     def close(self) -> None:
@@ -315,7 +318,7 @@ class Search:
             time_limit=self.settings.trial_time_limit,
             stop_after=left,
             prune_thresholds=self.rule.thresholds(),
-            keep_if_better_than=self.record.best_value,
+            keep_if_better_than=self.record.best_of(algorithm),
         )
 
     def _plan(self) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,23 @@ logger = logging.getLogger("automl.search")
 MAX_FAILURES_IN_A_ROW = 3
 
 
+@dataclass
+class AlgorithmBest:
+    """The best complete trial of one algorithm, with what the report reads about it.
+
+    ``oof``: its out-of-fold predictions (class probabilities in ``classes_`` order, or
+    values; NaN for rows in no test fold); ``size_bytes`` and ``predict_ms_per_1000``: of
+    its model fitted on the last training fold, pickled, and predicting 1,000 rows on one
+    thread. All three are None when the trial came from an earlier, resumed run.
+    """
+
+    trial: int
+    score: float
+    oof: np.ndarray | None = None
+    size_bytes: int | None = None
+    predict_ms_per_1000: float | None = None
+
+
 class SearchRecord:
     """Counts, the best so far, and dropped algorithms of one search; tells the study."""
 
@@ -43,17 +61,23 @@ class SearchRecord:
         self.counts = {"complete": 0, "pruned": 0, "failed": 0, "timed_out": 0}
         self.best: tuple[float, str] | None = None  # (value, algorithm)
         self.best_models: tuple[Any, np.ndarray | None] = (None, None)
+        self.by_algorithm: dict[str, AlgorithmBest] = {}
         self.dropped: set[str] = set()
         self.first_failure: TaskFailure | None = None
         self._failures_in_a_row: dict[str, int] = {}
         self._warned: set[str] = set()
         for t in study.get_trials(deepcopy=False):  # a resumed study's finished trials
             if t.state == TrialState.COMPLETE and t.value is not None:
-                self._complete(t.params["algorithm"], t.value, t.user_attrs, None)
+                self._complete(t.number, t.params["algorithm"], t.value, t.user_attrs, None)
 
     @property
     def best_value(self) -> float | None:
         return None if self.best is None else self.best[0]
+
+    def best_of(self, algorithm: str) -> float | None:
+        """The best score of ``algorithm`` so far (None before its first complete trial)."""
+        best = self.by_algorithm.get(algorithm)
+        return None if best is None else best.score
 
     def tell(self, trial: optuna.Trial, algorithm: str, finished: Finished) -> bool:
         """Write a finished task into the study; True when the learner produced scores."""
@@ -76,7 +100,7 @@ class SearchRecord:
             trial.report(value, step)
         if result.status == COMPLETE:
             self.study.tell(trial, result.mean)
-            self._complete(algorithm, result.mean, trial.user_attrs, result)
+            self._complete(trial.number, algorithm, result.mean, trial.user_attrs, result)
         else:
             trial.set_user_attr("pruned", result.note)
             self.study.tell(trial, state=TrialState.PRUNED)
@@ -96,8 +120,22 @@ class SearchRecord:
         self.counts["failed"] += 1
 
     def _complete(
-        self, algorithm: str, value: float, attrs: dict[str, Any], outcome: TrialOutcome | None
+        self,
+        number: int,
+        algorithm: str,
+        value: float,
+        attrs: dict[str, Any],
+        outcome: TrialOutcome | None,
     ) -> None:
+        own = self.by_algorithm.get(algorithm)
+        if own is None or self.metric.better(value, own.score):
+            self.by_algorithm[algorithm] = (
+                AlgorithmBest(number, value)
+                if outcome is None
+                else AlgorithmBest(
+                    number, value, outcome.oof, outcome.size_bytes, outcome.predict_ms_per_1000
+                )
+            )
         fit_time = attrs.get("fit_time", 0.0)
         self.clock.record(algorithm, fit_time + attrs.get("score_time", 0.0))
         self.rule.add(running_means(attrs.get("fold_scores", [])))
