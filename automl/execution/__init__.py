@@ -1,7 +1,10 @@
-"""Where a search's trials run: in the driver, or in local worker processes with limits.
+"""Where a search's trials run: in the driver, in local worker processes with limits, or on
+the workers of a Dask cluster (with the same limits).
 
-``make_executor`` turns the estimator's ``executor`` parameter into an :class:`Executor`;
-the interface is in :mod:`automl.execution.base`.
+``make_executor`` turns the estimator's ``executor`` and ``scheduler`` parameters into an
+:class:`Executor`; the interface is in :mod:`automl.execution.base`. The Dask executor
+(:mod:`automl.execution.dask_executor`) is imported only when a scheduler is named, so
+Dask stays an optional extra.
 """
 
 from __future__ import annotations
