@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from automl.driver_state import driver_settings
 from automl.evaluation import dummy_scores, make_splits, resolve_metric, search_seeds
 from automl.exceptions import (
     AllTrialsFailedError,
+    AutoMLWarning,
     InvalidParameterError,
     TrialError,
     did_you_mean,
@@ -219,6 +221,16 @@ class _AutoMLBase(BaseEstimator):
             make_executor(self.executor, n_workers, self.memory_limit, self.scheduler) as executor,
             Search(candidates, profile, X, y, splits, settings) as search,
         ):
+            if not executor.hard_limits and (
+                self.trial_time_limit is not None or self.memory_limit is not None
+            ):
+                warnings.warn(
+                    f"executor={self.executor!r} runs each trial in this process, where "
+                    "trial_time_limit and memory_limit cannot be enforced (a trial cannot be "
+                    "killed without killing its caller); use executor='processes' for them.",
+                    AutoMLWarning,
+                    stacklevel=3,
+                )
             outcome = search.run(executor)
             if not outcome.interrupted and not _any_complete(outcome.study):
                 search.run_fallback()  # nothing finished in time: the cheapest default

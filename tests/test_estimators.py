@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import joblib
 import numpy as np
@@ -329,3 +330,13 @@ def test_ctrl_c_with_worker_processes_keeps_the_finished_trials(breast_cancer):
     interrupted = board[board["reason"] == "interrupted"]
     assert (interrupted["state"] == "failed").all()
     assert model.predict(X.iloc[:5]).shape == (5,)
+
+
+def test_limits_that_an_executor_cannot_enforce_are_said_not_ignored(breast_cancer):
+    X, y = breast_cancer
+    settings = dict(n_trials=2, time_budget=None, cv=3, algorithms=["gaussian_nb"])
+    with pytest.warns(automl.AutoMLWarning, match="cannot be enforced"):
+        AutoMLClassifier(executor="inprocess", trial_time_limit=5, **settings).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", automl.AutoMLWarning)
+        AutoMLClassifier(executor="inprocess", **settings).fit(X, y)  # nothing to say
