@@ -208,22 +208,30 @@ class DaskExecutor(Executor):
         self._refresh()
 
     def _check_workers_have_automl(self) -> None:
-        """Every worker must import the same automl: a trial's code runs there."""
-        from automl.execution.dask_worker import automl_version
+        """Every worker must import the same automl (a trial's code runs there) on a POSIX
+        system (its trial processes get their socket by file-descriptor passing)."""
+        from automl.execution.dask_worker import worker_facts
         from automl.version import __version__
 
         try:
-            versions = self._client.run(automl_version)
+            facts = self._client.run(worker_facts)
         except Exception as exc:
             raise ClusterError(
                 f"The Dask workers of {self.address!r} cannot run automl's trials ({exc}). "
                 f"Install automl {__version__} on every worker: {INSTALL_LINE}"
             ) from None
-        wrong = {w: v for w, v in versions.items() if v != __version__}
+        wrong = {w: f["automl"] for w, f in facts.items() if f["automl"] != __version__}
         if wrong:
             raise ClusterError(
                 f"Dask workers run another version of automl than this driver "
                 f"({__version__}): {wrong}. Install the same version on every worker."
+            )
+        windows = sorted(w for w, f in facts.items() if f["os"] != "posix")
+        if windows:
+            raise ClusterError(
+                f"Dask workers {windows} are not on Linux or macOS: automl runs each trial "
+                "in a child process it can kill, which needs POSIX there. Run the workers "
+                "on Linux or macOS, or search on this machine without a scheduler."
             )
 
     def _refresh(self) -> None:

@@ -90,11 +90,13 @@ def forget_search(context_key: str) -> None:
             _executor.forget(context_key)
 
 
-def automl_version() -> str:
-    """The version of automl this worker imports (the driver checks it matches its own)."""
+def worker_facts() -> dict[str, str]:
+    """What the driver checks before it sends trials: automl's version and the OS family."""
+    import os
+
     from automl.version import __version__
 
-    return __version__
+    return {"automl": __version__, "os": os.name}
 
 
 def _host_executor(n_threads: int) -> ProcessExecutor:
