@@ -86,8 +86,8 @@ def open_study(
 
     The claim (see :class:`DriverClaim`) is held from here on; the caller starts its
     heartbeat when the search runs and releases it at the end. On resume, the trials a
-    stopped driver left running are failed (reason ``interrupted``) and enqueued again, so
-    they run first.
+    stopped driver left running are failed (reason ``interrupted``), and those whose
+    configuration had been drawn to the end are enqueued again, so they run first.
     """
     storage = _rdb_storage(store.url)
     claim = DriverClaim(storage, store.study_name)
@@ -237,7 +237,9 @@ def _fail_interrupted_trials(
         )
         if storage.get_trial(trial_id).state == TrialState.RUNNING:
             storage.set_trial_state_values(trial_id, TrialState.FAIL)
-        if "algorithm" in trial.params:
+        # Only a configuration drawn to the end (the driver records it as "config") is run
+        # again; one cut off while its parameters were being drawn is only half a choice.
+        if "config" in trial.user_attrs:
             rerun.append(dict(trial.params))
     return rerun
 

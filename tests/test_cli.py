@@ -227,16 +227,22 @@ def test_progress_to_a_redirected_stderr_is_plain_lines(csv, tmp_path):
     assert "complete" in lines[-1] and "best roc_auc" in lines[-1]
 
 
-def _count_trials(db, states: str = "'COMPLETE', 'PRUNED', 'FAIL'") -> int:
-    """Count trials in ``states`` read-only: opening the storage with Optuna while the
-    fitting process creates it would race on creating its tables."""
+FINISHED = "SELECT COUNT(*) FROM trials WHERE state IN ('COMPLETE', 'PRUNED', 'FAIL')"
+# running trials whose configuration was drawn to the end (the driver records it as "config")
+RUNNING_DRAWN = (
+    "SELECT COUNT(*) FROM trials JOIN trial_user_attributes USING (trial_id) "
+    "WHERE state = 'RUNNING' AND key = 'config'"
+)
+
+
+def _count_trials(db, query: str = FINISHED) -> int:
+    """Count trials read-only: opening the storage with Optuna while the fitting process
+    creates it would race on creating its tables."""
     if not db.exists():
         return 0
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-            return connection.execute(
-                f"SELECT COUNT(*) FROM trials WHERE state IN ({states})"
-            ).fetchone()[0]
+            return connection.execute(query).fetchone()[0]
     except sqlite3.OperationalError:  # tables not created yet, or briefly locked
         return 0
 
@@ -257,7 +263,7 @@ def test_kill_and_resume_keeps_every_finished_trial(csv, tmp_path):
     while time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.5)
         # killed while a trial runs (between a tell and the next ask, none is out)
-        if _count_trials(db) >= 4 and _count_trials(db, "'RUNNING'"):
+        if _count_trials(db) >= 4 and _count_trials(db, RUNNING_DRAWN):
             break
     assert process.poll() is None, process.stderr.read()
     process.send_signal(signal.SIGKILL)
@@ -267,7 +273,9 @@ def test_kill_and_resume_keeps_every_finished_trial(csv, tmp_path):
     assert len(before) >= 4
     # what the killed driver was running at that moment (it always has a trial out)
     running = {
-        t.number: t.params for t in study.trials if t.state == optuna.trial.TrialState.RUNNING
+        t.number: t.params
+        for t in study.trials
+        if t.state == optuna.trial.TrialState.RUNNING and "config" in t.user_attrs
     }
     assert running
     total = len(before) + 4
