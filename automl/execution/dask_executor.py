@@ -339,7 +339,7 @@ class DaskExecutor(Executor):
             del self._busy[number]
             seconds = time.monotonic() - running.started
             if future.status == "finished":
-                result, _, where = future.result()
+                result, where = future.result()
                 finished.append(Finished(running.task, result, seconds, where))
                 continue
             if future.status == "cancelled":  # not by us: the scheduler dropped it

@@ -17,6 +17,7 @@ Nothing here imports Dask, so a child process that imports this module stays lig
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -43,8 +44,8 @@ class _HostTask:
         return self.task.run(context)
 
 
-def run_task(context: Any, task: Any, memory_limit: float | None) -> tuple[Any, float, str]:
-    """Run ``task`` in a child process of this worker: (result or failure, seconds, where)."""
+def run_task(context: Any, task: Any, memory_limit: float | None) -> tuple[Any, str]:
+    """Run ``task`` in a child process of this worker: (result or failure, where it ran)."""
     from distributed import get_worker
 
     worker = get_worker()
@@ -70,7 +71,7 @@ def run_task(context: Any, task: Any, memory_limit: float | None) -> tuple[Any, 
         with _lock:
             _host_numbers.pop((context.key, task.number), None)
             _results.pop(number, None)
-    return finished.result, finished.seconds, worker.address
+    return finished.result, worker.address
 
 
 def cancel_task(context_key: str, number: int, message: str) -> bool:
@@ -92,8 +93,6 @@ def forget_search(context_key: str) -> None:
 
 def worker_facts() -> dict[str, str]:
     """What the driver checks before it sends trials: automl's version and the OS family."""
-    import os
-
     from automl.version import __version__
 
     return {"automl": __version__, "os": os.name}
