@@ -14,7 +14,7 @@ from typing import Any
 import optuna
 from sklearn.pipeline import Pipeline
 
-from automl.adapters import BuildContext, load_adapter
+from automl.adapters import BuildContext, constructor_params, load_adapter
 from automl.data import DatasetProfile
 from automl.exceptions import InvalidParameterError, did_you_mean
 from automl.preprocessing import build_preprocessor, categorical_positions, preprocessing_params
@@ -65,7 +65,7 @@ def build_pipeline(
     if smoke:
         est_params.update(spec.smoke)
     cls = estimator_class(spec, profile.task)
-    seedable = "random_state" not in est_params and _accepts(cls, "random_state")
+    seedable = "random_state" not in est_params and "random_state" in constructor_params(cls)
     if random_state is not None and seedable:
         est_params["random_state"] = random_state
     context = BuildContext(
@@ -78,7 +78,9 @@ def build_pipeline(
         estimator = load_adapter(spec.adapter).build(cls, est_params, context)
     else:
         estimator = cls(**est_params)
-    preprocessor = build_preprocessor(profile, spec.preprocessing, pre_config, random_state)
+    preprocessor = build_preprocessor(
+        profile, spec.preprocessing, pre_config, random_state, spec.categorical_codes
+    )
     return Pipeline([("preprocess", preprocessor), ("model", estimator)])
 
 
@@ -92,13 +94,6 @@ def sample_config(
     """
     algorithm = trial.suggest_categorical(ALGORITHM_KEY, list(candidates))
     return algorithm, suggest_config(trial, algorithm, candidates[algorithm].params)
-
-
-def _accepts(cls: type, name: str) -> bool:
-    try:
-        return name in cls().get_params()
-    except TypeError:
-        return False
 
 
 def complete_config(candidate: Candidate, given: dict[str, Any]) -> dict[str, Any]:

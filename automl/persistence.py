@@ -4,10 +4,14 @@ A model file (``.automl``) is a zip archive with two members:
 
 - ``pipeline.skops``: the fitted scikit-learn Pipeline in skops format. Unlike pickle,
   loading it does not run arbitrary code: only types on an allow-list are rebuilt. The
-  allow-list is what automl's own pipelines contain; a file holding anything else is
-  refused unless the caller explicitly trusts those types.
+  allow-list is what automl's preprocessing holds plus the ``trusted_types`` that the
+  space files of the algorithms in this file declare (looked up in the registry here, never
+  read from the file itself), so installing a plugin widens it only for that plugin's
+  models. A file holding anything else is refused unless the caller explicitly trusts those
+  types.
 - ``metadata.json``: format version, library versions, task, target name, class labels, the
-  feature schema (names, order, kinds, dtypes, category sets), metric and CV estimate.
+  feature schema (names, order, kinds, dtypes, category sets), the algorithms the pipeline
+  holds, metric and CV estimate.
 
 Loading warns when installed library versions differ from those that saved the model.
 Predicting checks the schema first: missing columns and incompatible dtypes are errors
@@ -31,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from automl.exceptions import AutoMLWarning, DataValidationError, InvalidParameterError
+from automl.registry import load_registry
 
 logger = logging.getLogger("automl.persistence")
 
@@ -39,32 +44,10 @@ VERSIONED_LIBRARIES = ("automl", "scikit-learn", "lightgbm", "xgboost", "numpy",
 # Category values kept per column in the schema (for the predict-time check and reports).
 MAX_CATEGORIES_KEPT = 1000
 
-# Types that automl's own pipelines contain beyond skops' defaults (checked by a test that
-# saves one pipeline of every registered algorithm).
-TRUSTED_TYPES = (
-    "collections.OrderedDict",
-    "functools.partial",
-    "lightgbm.basic.Booster",
-    "lightgbm.sklearn.LGBMClassifier",
-    "lightgbm.sklearn.LGBMRegressor",
-    "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.ManhattanDistance64",
-    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
-    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
-    "sklearn.tree._tree.Tree",
-    "sklearn.utils._bunch.Bunch",
-    "sklearn.utils.validation.check_array",
-    "xgboost.core.Booster",
-    "xgboost.sklearn.XGBClassifier",
-    "xgboost.sklearn.XGBRegressor",
-)
+# What automl's preprocessing holds beyond skops' defaults, in every pipeline; each algorithm
+# declares the types of its fitted estimator in its space file (``trusted_types``), and a
+# test saves one pipeline of every registered algorithm to check both.
+PIPELINE_TYPES = ("numpy.dtype",)
 
 
 class ModelVersionWarning(AutoMLWarning):
@@ -132,6 +115,8 @@ def save_model(model: Any, frame: pd.DataFrame, path: str | Path) -> Path:
         "features": _schema(frame, profile),
         "metric": model.metric_,
         "best_algorithm": model.best_algorithm_,
+        # whose declared types loading trusts (an ensemble would list each member)
+        "algorithms": [model.best_algorithm_],
         "best_params": {k: _plain(v) for k, v in model.best_params_.items()},
         "cv_score": model.best_score_,
         "cv_folds": model.n_splits_,
@@ -148,8 +133,15 @@ def save_model(model: Any, frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def load_model(path: str | Path, trusted: tuple[str, ...] = ()) -> SavedModel:
-    """Load a model file; ``trusted`` adds types to the allow-list (only for files you trust)."""
+def load_model(
+    path: str | Path, trusted: tuple[str, ...] = (), spaces: tuple[str | Path, ...] = ()
+) -> SavedModel:
+    """Load a model file.
+
+    Trusted on load: automl's preprocessing types and those declared by the algorithms the
+    file uses (built-in, installed plugins, or the space files in ``spaces``). ``trusted``
+    adds types by name; only for files you trust.
+    """
     import skops.io as sio
 
     path = Path(path)
@@ -169,14 +161,26 @@ def load_model(path: str | Path, trusted: tuple[str, ...] = ()) -> SavedModel:
             f"{path}: model format version {meta.get('format_version')!r}; "
             f"this automl reads version {FORMAT_VERSION}."
         )
-    unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES) - set(trusted))
+    algorithms = [str(a) for a in meta.get("algorithms") or [meta.get("best_algorithm")]]
+    registry = load_registry(spaces)
+    declared = {t for name in algorithms if name in registry for t in registry[name].trusted_types}
+    allowed = set(PIPELINE_TYPES) | declared | set(trusted)
+    unknown = sorted(set(sio.get_untrusted_types(data=data)) - allowed)
     if unknown:
+        unregistered = [name for name in algorithms if name not in registry]
+        hint = (
+            f" The algorithm(s) {unregistered} are not registered here: install the plugin "
+            "that provides them, or pass their space files with spaces=[...] (CLI: --spaces)."
+            if unregistered
+            else ""
+        )
         raise DataValidationError(
-            f"{path}: the model contains types automl does not produce: {unknown}. Refusing to "
-            "load them. If you made this file yourself (e.g. with your own space file), pass "
+            f"{path}: the model contains types that neither automl's preprocessing nor the "
+            f"space files of the algorithms it uses ({algorithms}) declare: {unknown}. "
+            f"Refusing to load them.{hint} If you made this file yourself, pass "
             "trusted=[...] (CLI: --trust TYPE) with these names."
         )
-    pipeline = sio.loads(data, trusted=list(TRUSTED_TYPES) + list(trusted))
+    pipeline = sio.loads(data, trusted=sorted(allowed))
     _warn_on_version_mismatch(path, meta.get("versions", {}))
     return SavedModel(pipeline, meta)
 

@@ -8,9 +8,13 @@ Three kinds, chosen by the space file's ``preprocessing`` key:
   grouped and unseen ones ignored.
 - ``ordinal`` (random forest, extra trees): numeric columns imputed (searched strategy),
   categoricals ordinal-encoded, unseen and missing values getting their own codes.
-- ``native``  (HistGradientBoosting, XGBoost, LightGBM): numeric columns pass through with
-  their NaNs (these learners route missing values themselves); categoricals ordinal-encoded
-  and placed first, so the adapter can declare them categorical by position.
+- ``native``  (HistGradientBoosting, XGBoost, LightGBM, CatBoost): numeric columns pass
+  through with their NaNs (these learners route missing values themselves); categoricals
+  ordinal-encoded and placed first, so the adapter can declare them categorical by position.
+  The space file's ``categorical_codes`` says how: ``"float"`` codes with NaN for missing
+  and unseen values, or ``"integer"`` codes (missing -1, unseen -2, no grouping of rare
+  categories) in a DataFrame, which keeps them integers, for learners that refuse float
+  categories and encode high cardinality themselves (CatBoost).
 
 Only scikit-learn classes are used, so a saved pipeline loads without automl installed.
 """
@@ -73,7 +77,11 @@ def preprocessing_params(kind: str) -> tuple[ParamSpec, ...]:
 
 
 def build_preprocessor(
-    profile: DatasetProfile, kind: str, config: dict[str, Any], random_state: int | None = None
+    profile: DatasetProfile,
+    kind: str,
+    config: dict[str, Any],
+    random_state: int | None = None,
+    categorical_codes: str = "float",
 ) -> ColumnTransformer:
     """A ColumnTransformer for ``kind`` with the searched values in ``config``.
 
@@ -145,6 +153,24 @@ def build_preprocessor(
                     nums,
                 )
             )
+    elif kind == "native" and categorical_codes == "integer":
+        if cats:
+            transformers.append(
+                (
+                    "categorical",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=-2,
+                        encoded_missing_value=-1,
+                        dtype=np.int64,
+                    ),
+                    cats,
+                )
+            )
+        if nums:
+            transformers.append(("numeric", "passthrough", nums))
+        frame = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+        return frame.set_output(transform="pandas")
     elif kind == "native":
         if cats:
             transformers.append(

@@ -1,12 +1,23 @@
 """The registry: every search space file found, and the candidates for one data set.
 
-Built-in spaces ship in the package (``automl/search_spaces`` once installed; the top-level
-``search_spaces/`` folder in a source checkout). Users add their own files with ``spaces=``.
+Algorithms come from three places, later ones adding to earlier ones:
+
+1. the built-in spaces, shipped in the package (``automl/search_spaces`` once installed;
+   the top-level ``search_spaces/`` folder in a source checkout);
+2. installed plugins: a distribution that declares an entry point in the group
+   ``automl.spaces`` whose value is a package (``my_algos = "my_package.spaces"``); every
+   ``*.toml`` file in that package is an algorithm, and its adapter, if any, is named by
+   import path in the file. A plugin cannot replace a built-in algorithm (a warning names
+   both and the built-in one stays) and a plugin file that breaks the schema is skipped with
+   a warning, so an installed package never stops a search;
+3. the user's own files, ``spaces=`` (these may replace any algorithm of the same name).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import importlib.resources
 import importlib.util
 import logging
 import warnings
@@ -26,6 +37,8 @@ from automl.space.loading import load_space
 from automl.space.schema import AlgorithmSpec
 
 logger = logging.getLogger("automl.registry")
+
+ENTRY_POINT_GROUP = "automl.spaces"
 
 
 def builtin_space_dir() -> Path:
@@ -49,9 +62,51 @@ def _builtin_specs() -> tuple[AlgorithmSpec, ...]:
     return tuple(load_space(p) for p in paths)
 
 
+def plugin_specs() -> list[tuple[AlgorithmSpec, str]]:
+    """The algorithms of installed packages that declare ``automl.spaces`` entry points,
+    each with the entry point and distribution it came from."""
+    specs = []
+    for entry_point in sorted(
+        importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
+    ):
+        package = entry_point.value
+        where = f"entry point {entry_point.name!r} = {package!r} (group {ENTRY_POINT_GROUP})"
+        if entry_point.dist is not None:
+            where += f" of {entry_point.dist.name}"
+        try:
+            folder = importlib.resources.files(package)
+            files = sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=str)
+        except (ImportError, TypeError) as exc:
+            _skip_plugin(f"{where}: {package!r} is not an importable package ({exc}).")
+            continue
+        if not files:
+            _skip_plugin(f"{where}: package {package!r} holds no *.toml space file.")
+        for file in files:
+            try:
+                specs.append((load_space(Path(str(file))), where))
+            except SearchSpaceError as exc:
+                _skip_plugin(f"{where}: {exc}")
+    return specs
+
+
+def _skip_plugin(message: str) -> None:
+    message = f"Skipping a plugin's space: {message}"
+    logger.warning(message)
+    warnings.warn(message, SkippedAlgorithmWarning, stacklevel=4)
+
+
 def load_registry(extra_spaces: Iterable[str | Path] = ()) -> dict[str, AlgorithmSpec]:
-    """All algorithms by name: built-in spaces, then the user's files (which may replace one)."""
+    """All algorithms by name: built-in spaces, installed plugins, then the user's files."""
     registry = {spec.name: spec for spec in _builtin_specs()}
+    for spec, where in plugin_specs():
+        if spec.name in registry:
+            _skip_plugin(
+                f"{where}: {spec.source} would replace the algorithm {spec.name!r} of "
+                f"{registry[spec.name].source}. Rename the plugin's file; to replace an "
+                "algorithm on purpose, pass the file with spaces=."
+            )
+            continue
+        registry[spec.name] = spec
     for path in extra_spaces:
         spec = load_space(path)
         if spec.name in registry:
@@ -63,6 +118,11 @@ def load_registry(extra_spaces: Iterable[str | Path] = ()) -> dict[str, Algorith
 def is_installed(spec: AlgorithmSpec) -> bool:
     """Whether every library the algorithm ``requires`` can be imported."""
     return all(importlib.util.find_spec(module) is not None for module in spec.requires)
+
+
+def install_line(spec: AlgorithmSpec) -> str:
+    """The command that installs what ``spec`` requires: its own ``install``, else pip's."""
+    return spec.install or f"pip install {' '.join(spec.requires)}"
 
 
 def select_candidates(
@@ -98,7 +158,7 @@ def select_candidates(
                 missing = [m for m in spec.requires if importlib.util.find_spec(m) is None]
                 raise MissingDependencyError(
                     f"Algorithm {spec.name!r} needs {missing}, which is not installed. "
-                    f"Install it with: pip install {' '.join(missing)}"
+                    f"Install it with: {install_line(spec)}"
                 )
     else:
         chosen = []
@@ -106,7 +166,12 @@ def select_candidates(
             if not spec.supports(task):
                 continue
             if not is_installed(spec):
-                logger.info("Skipping %r: %s not installed.", spec.name, list(spec.requires))
+                logger.info(
+                    "Skipping %r: %s not installed (%s).",
+                    spec.name,
+                    list(spec.requires),
+                    install_line(spec),
+                )
                 continue
             chosen.append(spec)
     runnable = []

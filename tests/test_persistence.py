@@ -14,7 +14,7 @@ import automl
 from automl.builder import build_pipeline, make_candidate
 from automl.data import validate_data
 from automl.exceptions import DataValidationError
-from automl.persistence import TRUSTED_TYPES, load_model, save_model
+from automl.persistence import PIPELINE_TYPES, load_model, save_model
 from automl.registry import load_registry
 
 REGISTRY = load_registry()
@@ -22,7 +22,7 @@ CASES = [(name, task) for name, spec in sorted(REGISTRY.items()) for task in spe
 
 
 @pytest.mark.parametrize("name, task", CASES, ids=[f"{n}-{t}" for n, t in CASES])
-def test_every_algorithm_needs_only_allow_listed_types(name, task):
+def test_every_algorithm_declares_the_types_its_model_holds(name, task):
     X, _ = make_mixed_frame(150)
     rng = np.random.default_rng(0)
     y = {
@@ -37,26 +37,8 @@ def test_every_algorithm_needs_only_allow_listed_types(name, task):
         pipeline = build_pipeline(candidate, candidate.opening_config(), profile, 0, smoke=True)
         pipeline.fit(X, y)
     untrusted = set(sio.get_untrusted_types(data=sio.dumps(pipeline)))
-    assert untrusted <= set(TRUSTED_TYPES), untrusted - set(TRUSTED_TYPES)
-
-
-def test_types_off_the_allow_list_are_refused_unless_trusted(tmp_path, breast_cancer, monkeypatch):
-    X, y = breast_cancer
-    model = automl.fit(
-        X, y, n_trials=1, algorithms=["random_forest"], time_budget=None, cv=3, random_state=0
-    )
-    path = save_model(model, X, tmp_path / "m.automl")
-    assert (load_model(path).predict(X) == model.predict(X)).all()
-    # as if the file held a type automl never produces
-    monkeypatch.setattr(
-        "automl.persistence.TRUSTED_TYPES",
-        tuple(t for t in TRUSTED_TYPES if t != "sklearn.tree._tree.Tree"),
-    )
-    with pytest.raises(DataValidationError, match=r"\['sklearn.tree._tree.Tree'\]. Refusing"):
-        load_model(path)
-    assert (
-        load_model(path, trusted=("sklearn.tree._tree.Tree",)).predict(X) == model.predict(X)
-    ).all()
+    declared = set(PIPELINE_TYPES) | set(REGISTRY[name].trusted_types)
+    assert untrusted <= declared, f"{name}: declare {sorted(untrusted - declared)}"
 
 
 def test_a_file_that_is_not_a_model_is_named(tmp_path):

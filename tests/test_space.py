@@ -97,8 +97,8 @@ def test_schema_errors_name_file_table_and_fix(body, message):
 
 
 def test_wrong_schema_version_and_import_path():
-    with pytest.raises(SearchSpaceError, match="schema_version must be 1"):
-        parse_space('schema_version = 2\nestimator.regression = "a:B"\n', name="x")
+    with pytest.raises(SearchSpaceError, match=r"schema_version must be one of \[1, 2\]; got 3"):
+        parse_space('schema_version = 3\nestimator.regression = "a:B"\n', name="x")
     with pytest.raises(SearchSpaceError, match="must be an import path 'module:Class'"):
         parse_space('schema_version = 1\nestimator.regression = "sklearn.svm.SVR"\n', name="x")
 
@@ -200,3 +200,48 @@ def test_space_conformance(name, task):
             proba = pipeline.predict_proba(X.iloc[90:])
             np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
             assert set(predictions) <= set(np.unique(y))
+
+
+V2 = 'schema_version = 2\nestimator.classification = "sklearn.svm:SVC"\n'
+
+
+def test_version_1_files_load_and_version_2_keys_need_version_2():
+    old = parse('adapter = "svm"\n')
+    assert old.adapter == "automl.adapters.svm:build" and old.trusted_types == ()
+    for key in ('trusted_types = ["a.B"]', 'install = "pip install x"'):
+        with pytest.raises(SearchSpaceError, match=r"need schema_version = 2 \(this file says 1\)"):
+            parse(key + "\n")
+    with pytest.raises(SearchSpaceError, match="adapter must be a bare name of a module"):
+        parse('adapter = "my_pkg.adapters:build"\n')
+
+
+def test_version_2_plugin_keys():
+    spec = parse_space(
+        V2 + 'adapter = "my_pkg.adapters:build"\ntrusted_types = ["my_pkg.Model"]\n'
+        'install = "pip install my-pkg"\npreprocessing = "native"\ncategorical_codes = "integer"\n',
+        name="x",
+    )
+    assert spec.adapter == "my_pkg.adapters:build" and spec.trusted_types == ("my_pkg.Model",)
+    assert spec.install == "pip install my-pkg" and spec.categorical_codes == "integer"
+    assert parse_space(V2 + 'adapter = "lightgbm"\n', name="x").adapter == (
+        "automl.adapters.lightgbm:build"
+    )
+    for body, message in [
+        ('adapter = "my pkg:build"', "adapter must be an import path"),
+        ('trusted_types = ["Model"]', "are not dotted type names"),
+        ("trusted_types = 3", "trusted_types must be a list of dotted type names"),
+        ('categorical_codes = "integer"', 'applies only to preprocessing = "native"'),
+        ('preprocessing = "native"\ncategorical_codes = "int"', "must be one of"),
+    ]:
+        with pytest.raises(SearchSpaceError, match=message):
+            parse_space(V2 + body + "\n", name="x")
+
+
+def test_check_space_names_an_adapter_that_does_not_import(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text(V2 + 'adapter = "no_such_pkg.adapters:build"\n')
+    with pytest.raises(SearchSpaceError, match="x.toml: adapter .*'no_such_pkg.adapters' cannot"):
+        automl.check_space(path)
+    path.write_text(V2 + 'adapter = "automl.adapters:nothing"\n')
+    with pytest.raises(SearchSpaceError, match="has no function 'nothing'"):
+        automl.check_space(path)

@@ -1,19 +1,22 @@
 """Adapters build estimators whose library has quirks a space file cannot express.
 
-An adapter is a module here with two names:
-
-- ``VIRTUAL_PARAMS``: parameter names the space file may use that are not the estimator's
-  own (they are turned into real parameters by ``build``);
-- ``build(estimator_class, params, context) -> estimator``.
-
-A space file names its adapter with ``adapter = "<module>"``.
+A space file names its adapter by import path, ``adapter = "package.module:function"``, so
+a third-party package can ship one next to its space file; a bare name (``"lightgbm"``)
+means one of automl's own modules here, ``automl.adapters.<name>:build``. The function is
+called as ``function(estimator_class, params, context) -> estimator`` with the
+:class:`BuildContext` below. Its module may define ``VIRTUAL_PARAMS``: parameter names the
+space file may use that are not the estimator's own (the function turns them into real ones).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
+from typing import Any
+
+from automl.exceptions import SearchSpaceError
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,46 @@ class BuildContext:
     n_rows: int
 
 
-def load_adapter(name: str) -> ModuleType:
-    """Import ``automl.adapters.<name>``."""
-    return importlib.import_module(f"automl.adapters.{name}")
+@dataclass(frozen=True)
+class Adapter:
+    """An adapter function and the parameter names it accepts beyond the estimator's."""
+
+    build: Callable[[type, dict[str, Any], BuildContext], Any]
+    virtual_params: frozenset[str]
+
+
+def load_adapter(reference: str) -> Adapter:
+    """Import the adapter ``"module:function"`` a space file names (see the module docs)."""
+    module_name, _, function_name = reference.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise SearchSpaceError(
+            f"adapter {reference!r}: module {module_name!r} cannot be imported ({exc}). Install "
+            "the package that provides it, or fix the space file's 'adapter' key."
+        ) from None
+    build = getattr(module, function_name or "build", None)
+    if not callable(build):
+        raise SearchSpaceError(
+            f"adapter {reference!r}: module {module_name!r} has no function "
+            f"{function_name or 'build'!r}. Name a function build(estimator_class, params, "
+            "context) in it."
+        )
+    return Adapter(build, frozenset(getattr(module, "VIRTUAL_PARAMS", frozenset())))
+
+
+def constructor_params(cls: type) -> set[str]:
+    """The parameters ``cls`` takes by name.
+
+    Read from the constructor's signature as well as ``get_params()``: CatBoost's
+    ``get_params()`` lists only the values that were set, so it is empty on a default instance.
+    """
+    named = {
+        p.name
+        for p in inspect.signature(cls).parameters.values()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
+    try:
+        return named | set(cls().get_params())
+    except TypeError:
+        return named

@@ -21,9 +21,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "was fitted on: missing columns or incompatible types are errors naming the "
         "column; extra columns (such as the target) are ignored.",
         epilog="Example: automl predict run/model.automl new.csv --proba --out preds.csv   "
-        "Model files are skops archives: loading rebuilds only known scikit-learn, "
-        "LightGBM and XGBoost types and runs no arbitrary code. Still, only use model "
-        "files from sources you trust.",
+        "Model files are skops archives: loading rebuilds only the types that automl's "
+        "preprocessing and the space files of the model's algorithms declare, and runs no "
+        "arbitrary code. Still, only use model files from sources you trust.",
     )
     parser.add_argument(
         "model", type=Path, help="model file written by 'automl fit' (OUT/model.automl)"
@@ -48,12 +48,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="extra types to allow when loading a model you made with your own "
         "space files (the error that refuses them lists the names)",
     )
+    parser.add_argument(
+        "--spaces",
+        nargs="*",
+        default=[],
+        metavar="FILE",
+        help="the space files (TOML) of your own algorithms the model uses, as given to "
+        "'automl fit --spaces'; their declared types are trusted",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load_model(args.model, trusted=tuple(args.trust))
+    model = load_model(args.model, trusted=tuple(args.trust), spaces=tuple(args.spaces))
     frame = read_table(args.data)
     checked = model.check_frame(frame)
     target = model.metadata.get("target") or "prediction"

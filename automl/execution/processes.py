@@ -368,7 +368,7 @@ def _context() -> Any:
 
 
 def _learner_modules() -> list[str]:
-    """The modules of the built-in learners (and their adapters) that are installed.
+    """The modules of the registered learners (and their adapters) that are installed.
 
     Imported once by the fork server, so a fresh worker (after a kill) does not spend the
     first second of a trial's time limit importing scikit-learn's or LightGBM's modules.
@@ -380,5 +380,5 @@ def _learner_modules() -> list[str]:
         if is_installed(spec):
             modules.update(path.partition(":")[0] for path in spec.estimators.values())
             if spec.adapter:
-                modules.add(f"automl.adapters.{spec.adapter}")
+                modules.add(spec.adapter.partition(":")[0])
     return sorted(modules)

@@ -6,6 +6,7 @@ import importlib
 import inspect
 from pathlib import Path
 
+from automl.adapters import constructor_params, load_adapter
 from automl.exceptions import SearchSpaceError
 from automl.space.loading import load_space
 from automl.space.schema import AlgorithmSpec
@@ -30,25 +31,16 @@ def check_space(path: str | Path) -> AlgorithmSpec:
 
 
 def check_names(spec: AlgorithmSpec) -> None:
-    """Every estimator imports, and every parameter, fixed and smoke name is the estimator's."""
-    from automl.adapters import load_adapter
-
-    virtual: frozenset[str] = frozenset()
-    if spec.adapter:
-        try:
-            virtual = load_adapter(spec.adapter).VIRTUAL_PARAMS
-        except ModuleNotFoundError:
-            raise SearchSpaceError(
-                f"{spec.source}: adapter {spec.adapter!r} does not exist in "
-                "automl/adapters. Remove the key or name an adapter there."
-            ) from None
+    """Every estimator and the adapter import, and every parameter, fixed and smoke name is
+    the estimator's (or one the adapter declares)."""
+    classes = {}
     for family, path in spec.estimators.items():
         module, _, name = path.partition(":")
         try:
-            cls = getattr(importlib.import_module(module), name)
+            classes[family] = getattr(importlib.import_module(module), name)
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.split(".")[0] in spec.requires:
-                continue  # an optional library that is not installed: checked when it is
+                return  # an optional library that is not installed: checked when it is
             raise SearchSpaceError(
                 f"{spec.source}: [estimator] {family} = {path!r}: module "
                 f"{module!r} cannot be imported ({exc})."
@@ -58,7 +50,15 @@ def check_names(spec: AlgorithmSpec) -> None:
                 f"{spec.source}: [estimator] {family} = {path!r}: module "
                 f"{module!r} has no {name!r}."
             ) from None
-        accepted = set(cls().get_params())
+    virtual: frozenset[str] = frozenset()
+    if spec.adapter:
+        try:
+            virtual = load_adapter(spec.adapter).virtual_params
+        except SearchSpaceError as exc:
+            raise SearchSpaceError(f"{spec.source}: {exc}") from None
+    for family, cls in classes.items():
+        path = spec.estimators[family]
+        accepted = constructor_params(cls)
         # LightGBM and XGBoost take library options (verbose, tree_method) through **kwargs:
         # allowed as constants, but tuned parameters must be declared ones so typos fail.
         takes_kwargs = any(

@@ -12,9 +12,11 @@ from typing import Any
 
 from automl.exceptions import SearchSpaceError
 from automl.space.schema import (
+    CATEGORICAL_CODES,
     PARAM_TYPES,
     PREPROCESSING_KINDS,
     SCHEMA_VERSION,
+    SUPPORTED_SCHEMA_VERSIONS,
     TASK_FAMILIES,
     AlgorithmSpec,
     ParamSpec,
@@ -33,6 +35,11 @@ TOP_LEVEL_KEYS = {
     "smoke",
     "params",
 }
+# Keys that schema version 2 added: what a plugin algorithm declares about itself.
+VERSION_2_KEYS = {"trusted_types", "install", "categorical_codes"}
+TOP_LEVEL_KEYS |= VERSION_2_KEYS
+# A bare adapter name means one of automl's own adapter modules.
+BUILTIN_ADAPTERS = "automl.adapters"
 PARAM_KEYS = {
     "type",
     "low",
@@ -87,11 +94,16 @@ def parse_space(text: str, name: str, source: str = "<string>") -> AlgorithmSpec
             f"unknown top-level key(s) {sorted(unknown)}. Accepted keys: {sorted(TOP_LEVEL_KEYS)}.",
         )
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if isinstance(version, bool) or version not in SUPPORTED_SCHEMA_VERSIONS:
         raise where.error(
             "",
-            f"schema_version must be {SCHEMA_VERSION}; got {version!r}. "
+            f"schema_version must be one of {list(SUPPORTED_SCHEMA_VERSIONS)}; got {version!r}. "
             f"Add 'schema_version = {SCHEMA_VERSION}' at the top of the file.",
+        )
+    newer = sorted(k for k in VERSION_2_KEYS if k in data)
+    if version < 2 and newer:
+        raise where.error(
+            "", f"key(s) {newer} need schema_version = 2 (this file says {version}). Change it."
         )
     estimators = _estimators(data.get("estimator"), where)
     preprocessing = data.get("preprocessing", "scaled")
@@ -99,18 +111,41 @@ def parse_space(text: str, name: str, source: str = "<string>") -> AlgorithmSpec
         raise where.error(
             "", f"preprocessing must be one of {list(PREPROCESSING_KINDS)}; got {preprocessing!r}."
         )
+    categorical_codes = data.get("categorical_codes", "float")
+    if categorical_codes not in CATEGORICAL_CODES:
+        raise where.error(
+            "",
+            f"categorical_codes must be one of {list(CATEGORICAL_CODES)}; "
+            f"got {categorical_codes!r}.",
+        )
+    if "categorical_codes" in data and preprocessing != "native":
+        raise where.error(
+            "",
+            'categorical_codes applies only to preprocessing = "native" '
+            f"(this file has {preprocessing!r}). Remove it.",
+        )
     cost = data.get("cost", 1.0)
     if isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost <= 0:
         raise where.error("", f"cost must be a positive number (relative fit cost); got {cost!r}.")
     max_rows = data.get("max_rows")
     if max_rows is not None and (not isinstance(max_rows, int) or max_rows <= 0):
         raise where.error("", f"max_rows must be a positive integer; got {max_rows!r}.")
-    requires = data.get("requires", [])
-    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
-        raise where.error("", f"requires must be a list of module names; got {requires!r}.")
-    adapter = data.get("adapter")
-    if adapter is not None and not isinstance(adapter, str):
-        raise where.error("", f"adapter must be a module name in automl/adapters; got {adapter!r}.")
+    requires = _strings(data, "requires", 'module names, e.g. ["catboost"]', where)
+    install = data.get("install", "")
+    if not isinstance(install, str):
+        raise where.error(
+            "", f"install must be the command that installs what 'requires' names; got {install!r}."
+        )
+    example = 'e.g. ["catboost.core.CatBoostClassifier"]'
+    trusted_types = _strings(data, "trusted_types", f"dotted type names, {example}", where)
+    untyped = [t for t in trusted_types if "." not in t.strip(".")]
+    if untyped:
+        raise where.error(
+            "",
+            f"trusted_types {untyped} are not dotted type names 'module.Class' "
+            "(as skops.io.get_untrusted_types prints them).",
+        )
+    adapter = _adapter(data.get("adapter"), version, where)
     params_table = data.get("params", {})
     if not isinstance(params_table, dict):
         raise where.error("params", "must be a table of [params.<name>] tables.")
@@ -130,6 +165,9 @@ def parse_space(text: str, name: str, source: str = "<string>") -> AlgorithmSpec
         cost=float(cost),
         max_rows=max_rows,
         adapter=adapter,
+        trusted_types=tuple(trusted_types),
+        install=install,
+        categorical_codes=categorical_codes,
         description=str(data.get("description", "")),
         source=source,
     )
@@ -153,6 +191,34 @@ def _estimators(raw: Any, where: _Where) -> dict[str, str]:
                 "'module:Class', e.g. \"sklearn.svm:SVC\".",
             )
     return dict(raw)
+
+
+def _strings(data: dict[str, Any], key: str, what: str, where: _Where) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise where.error("", f"{key} must be a list of {what}; got {value!r}.")
+    return value
+
+
+def _adapter(raw: Any, version: int, where: _Where) -> str | None:
+    """The adapter as an import path ``module:function``; a bare name is automl's own."""
+    if raw is None:
+        return None
+    accepted = (
+        'a bare name of a module in automl/adapters (e.g. "lightgbm")'
+        if version < 2
+        else 'an import path "package.module:function", or a bare name of a module in '
+        'automl/adapters (e.g. "lightgbm")'
+    )
+    if not isinstance(raw, str) or not raw:
+        raise where.error("", f"adapter must be {accepted}; got {raw!r}.")
+    if ":" not in raw and raw.isidentifier():
+        return f"{BUILTIN_ADAPTERS}.{raw}:build"
+    module, _, function = raw.partition(":")
+    importable = all(part.isidentifier() for part in module.split("."))
+    if version < 2 or not (importable and function.isidentifier()):
+        raise where.error("", f"adapter must be {accepted}; got {raw!r}.")
+    return raw
 
 
 def _plain_table(data: dict[str, Any], key: str, where: _Where) -> dict[str, Any]:

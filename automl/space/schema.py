@@ -6,10 +6,18 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SCHEMA_VERSION = 1
+# Version 2 added the plugin keys (adapter by import path, trusted_types, install,
+# categorical_codes); files of version 1 still load.
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 TASK_FAMILIES = ("classification", "regression")
 PREPROCESSING_KINDS = ("scaled", "ordinal", "native")
 PARAM_TYPES = ("float", "int", "categorical")
+# How the ``native`` preprocessing hands categorical columns to the learner: as float codes
+# with NaN for missing and unseen values (LightGBM, XGBoost, HistGradientBoosting), or as
+# integer codes in a DataFrame, missing and unseen values with codes of their own, for
+# learners that refuse float categories (CatBoost).
+CATEGORICAL_CODES = ("float", "integer")
 
 Task = Literal["binary", "multiclass", "regression"]
 
@@ -75,7 +83,13 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class AlgorithmSpec:
-    """One algorithm: its estimator per task family, preprocessing, cost and parameters."""
+    """One algorithm: its estimator per task family, preprocessing, cost and parameters.
+
+    ``adapter`` is an import path ``"module:function"`` (a bare name in a file means one of
+    automl's own, ``automl.adapters.<name>:build``); ``trusted_types`` are the types beyond
+    automl's preprocessing that the fitted estimator holds, trusted when a model file that
+    uses this algorithm is loaded; ``install`` is the line that installs what ``requires``.
+    """
 
     name: str
     estimators: dict[str, str]
@@ -87,6 +101,9 @@ class AlgorithmSpec:
     cost: float = 1.0
     max_rows: int | None = None
     adapter: str | None = None
+    trusted_types: tuple[str, ...] = ()
+    install: str = ""
+    categorical_codes: str = "float"
     description: str = ""
     source: str = ""
 
