@@ -40,7 +40,9 @@ from automl.registry import load_registry
 logger = logging.getLogger("automl.persistence")
 
 FORMAT_VERSION = 1
-VERSIONED_LIBRARIES = ("automl", "scikit-learn", "lightgbm", "xgboost", "numpy", "pandas", "skops")
+# Libraries whose versions every model file records; the libraries an algorithm ``requires``
+# are recorded too, for the algorithms the file uses.
+VERSIONED_LIBRARIES = ("automl", "scikit-learn", "numpy", "pandas", "skops")
 # Category values kept per column in the schema (for the predict-time check and reports).
 MAX_CATEGORIES_KEPT = 1000
 
@@ -108,7 +110,10 @@ def save_model(model: Any, frame: pd.DataFrame, path: str | Path) -> Path:
     meta = {
         "format_version": FORMAT_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": {"python": platform.python_version(), **_versions()},
+        "versions": {
+            "python": platform.python_version(),
+            **_versions(VERSIONED_LIBRARIES + _required_libraries(model)),
+        },
         "task": profile.task,
         "target": profile.target_name,
         "classes": [_plain(c) for c in profile.classes],
@@ -185,9 +190,17 @@ def load_model(
     return SavedModel(pipeline, meta)
 
 
-def _versions() -> dict[str, str]:
+def _required_libraries(model: Any) -> tuple[str, ...]:
+    """The distributions that provide the modules the model's algorithm ``requires``."""
+    spec = load_registry(getattr(model, "spaces", None) or ()).get(model.best_algorithm_)
+    providers = importlib_metadata.packages_distributions()
+    modules = spec.requires if spec is not None else ()
+    return tuple(sorted({d for m in modules for d in providers.get(m, [m])}))
+
+
+def _versions(libraries: tuple[str, ...]) -> dict[str, str]:
     out = {}
-    for name in VERSIONED_LIBRARIES:
+    for name in libraries:
         try:
             out[name] = importlib_metadata.version(name)
         except importlib_metadata.PackageNotFoundError:
@@ -196,7 +209,7 @@ def _versions() -> dict[str, str]:
 
 
 def _warn_on_version_mismatch(path: Path, saved: dict[str, str]) -> None:
-    now = _versions()
+    now = _versions(tuple(k for k in saved if k != "python"))
     differ = {k: (v, now[k]) for k, v in saved.items() if k in now and now[k] != v}
     if differ:
         text = ", ".join(f"{k} {old} (now {new})" for k, (old, new) in differ.items())
