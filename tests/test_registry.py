@@ -57,3 +57,16 @@ def test_a_user_file_replaces_a_builtin_of_the_same_name(tmp_path):
     registry = load_registry([write_space(tmp_path, "knn", "cost = 0.01")])
     assert registry["knn"].cost == 0.01
     assert registry["knn"].estimators["classification"] == "sklearn.naive_bayes:GaussianNB"
+
+
+def test_the_install_line_a_space_file_declares_is_the_hint(tmp_path):
+    path = tmp_path / "needs_extra.toml"
+    path.write_text(
+        'schema_version = 2\nestimator.classification = "no_such_lib_xyz:Model"\n'
+        'requires = ["no_such_lib_xyz"]\ninstall = "pip install \'automl[xyz]\'"\n'
+    )
+    registry = load_registry([str(path)])
+    with pytest.raises(
+        MissingDependencyError, match=r"Install it with: pip install 'automl\[xyz\]'"
+    ):
+        select_candidates(registry, "binary", 100, ["needs_extra"])
