@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from automl.exceptions import AutoMLError
+from automl.version import __version__
 
 # One module per command in this package, each with add_parser(subparsers) and run(args).
 COMMANDS = ("fit", "predict", "baseline", "report", "algorithms", "space", "check_space")
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show the full traceback of an unexpected error"
     )
+    parser.add_argument("--version", action="version", version=f"automl {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"automl.cli.{name}").add_parser(subparsers)

@@ -11,24 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import automl
-from automl.cli import EXIT_INTERRUPTED
-from automl.cli.options import CV_HELP, parse_cv
+from automl.cli import EXIT_INTERRUPTED, UsageError
+from automl.cli.options import CV_HELP, parse_cv, read_configurations
 from automl.cli.progress import ProgressLine
 from automl.cli.tables import read_table
 from automl.execution import EXECUTORS
-from automl.persistence import save_model
-from automl.report import write_report
+from automl.persistence import EXPECTED_SAVE_SECONDS, save_model
+from automl.report import expected_write_seconds, write_report
 from automl.results import summary
 from automl.search import STRATEGIES
 
 logger = logging.getLogger("automl.cli")
 
-# What writing the outputs costs, measured on this project's 2-core machines: rendering the
-# report's figures about 1 s, the model file a few ms, the data summary and diagnostics
-# growing with the table. The search never gets less than MIN_SEARCH_SHARE of the budget.
-RENDER_SECONDS = 1.0
-SAVE_SECONDS = 0.1
-SECONDS_PER_CELL = 2e-7
+# The search never gets less than this share of the budget, whatever the outputs cost.
 MIN_SEARCH_SHARE = 0.25
 
 
@@ -46,7 +41,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "leaderboard.csv and summary.json. Model files are skops archives that load "
         "without running code, but only open model files from sources you trust.",
     )
-    parser.add_argument("data", help="training data: a .csv or .parquet file with a header row")
+    parser.add_argument(
+        "data",
+        help="training data: a .csv or .parquet file with a header row, or - for CSV on "
+        "standard input",
+    )
     parser.add_argument("--target", required=True, help="name of the column to predict")
     parser.add_argument(
         "--task",
@@ -77,7 +76,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--strategy",
         choices=STRATEGIES,
         default="bayesian",
-        help="how configurations are chosen (default: bayesian)",
+        help="how configurations are chosen (default: bayesian); manual: only those "
+        "of --configurations",
+    )
+    parser.add_argument(
+        "--configurations",
+        metavar="FILE",
+        help="configurations to evaluate first (with --strategy manual: only these), from "
+        "a TOML file of [[configurations]] tables or a JSON list, each with its "
+        "'algorithm' and parameter values (missing ones take their defaults)",
     )
     parser.add_argument("--cv", default="auto", metavar="K_OR_FRACTION", help=CV_HELP)
     parser.add_argument(
@@ -168,6 +175,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     _import_output_libraries()
     started = time.monotonic()  # the budget's clock: the command line parsed, automl imported
+    if args.strategy == "manual" and not args.configurations:
+        raise UsageError(
+            "--strategy manual evaluates only given configurations; add --configurations FILE."
+        )
+    configurations = read_configurations(args.configurations) if args.configurations else None
     frame = read_table(args.data)
     if args.target not in frame.columns:
         # validate_data would say the same; saying it before creating OUT keeps the disk clean
@@ -180,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
         metric=args.metric,
         cv=parse_cv(args.cv),
         strategy=args.strategy,
+        configurations=configurations,
         outer_cv=args.outer_cv,
         n_jobs=args.jobs,
         spaces=args.spaces,
@@ -225,7 +238,7 @@ def _import_output_libraries() -> None:
 
 def _output_seconds(frame) -> float:
     """Expected seconds to write the report and the model file for a table this size."""
-    return RENDER_SECONDS + SAVE_SECONDS + frame.size * SECONDS_PER_CELL
+    return expected_write_seconds(frame.size) + EXPECTED_SAVE_SECONDS
 
 
 def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path]:
@@ -237,7 +250,7 @@ def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path
     paths.append(out / "leaderboard.csv")
     counts = board["state"].value_counts().to_dict()
     result = {
-        "data": str(args.data),
+        "data": "<standard input>" if args.data == "-" else str(args.data),
         "target": args.target,
         "task": model.profile_.task,
         "metric": model.metric_,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from automl.cli.tables import read_table
+from automl.cli.tables import STDIO, read_table, write_table
 from automl.persistence import load_model
 
 
@@ -28,12 +28,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "model", type=Path, help="model file written by 'automl fit' (OUT/model.automl)"
     )
-    parser.add_argument("data", help="rows to predict: a .csv or .parquet file with a header")
+    parser.add_argument(
+        "data",
+        help="rows to predict: a .csv or .parquet file with a header, or - for CSV on "
+        "standard input",
+    )
     parser.add_argument(
         "--out",
-        type=Path,
         metavar="FILE",
-        help="write predictions to this CSV (default: print to stdout)",
+        help="write predictions to this file: Parquet if it ends in .parquet (needs "
+        "automl[parquet]), else CSV; - or none: CSV to standard output",
     )
     parser.add_argument(
         "--proba",
@@ -70,10 +74,7 @@ def run(args: argparse.Namespace) -> int:
         proba = model.predict_proba(checked)
         for i, label in enumerate(model.metadata["classes"]):
             out[f"proba_{label}"] = proba[:, i]
-    if args.out is None:
-        out.to_csv(sys.stdout, index=False)
-    else:
-        out.to_csv(args.out, index=False)
-        if not args.quiet:
-            print(f"Wrote {len(out)} predictions to {args.out}.", file=sys.stderr)
+    write_table(out, args.out)
+    if args.out not in (None, STDIO) and not args.quiet:
+        print(f"Wrote {len(out)} predictions to {args.out}.", file=sys.stderr)
     return 0

@@ -51,14 +51,13 @@ def create_study(
     """In memory, or in the store (claimed; resumed when asked): study, candidates, claim."""
     pruner = optuna.pruners.NopPruner()
     if store is None:
-        return (
-            optuna.create_study(direction=metric.direction, sampler=sampler, pruner=pruner),
-            candidates,
-            None,
-        )
+        study = optuna.create_study(direction=metric.direction, sampler=sampler, pruner=pruner)
+        _name_the_objective(study, metric)
+        return study, candidates, None
     study, names, claim = open_study(
         store, fingerprint, candidates, metric.direction, sampler, pruner
     )
+    _name_the_objective(study, metric)
     missing = [n for n in names if n not in candidates]
     if missing:
         claim.release()
@@ -67,6 +66,14 @@ def create_study(
             "Restore their space files (or install their libraries) to resume."
         )
     return study, names, claim
+
+
+def _name_the_objective(study: optuna.Study, metric: Metric) -> None:
+    """So optuna-dashboard and ``trials_dataframe`` say "roc_auc", not "Objective 0"."""
+    if study.metric_names != [metric.name]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([metric.name])
 
 
 class MedianRule:
