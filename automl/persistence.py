@@ -27,7 +27,9 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata as importlib_metadata
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from automl.exceptions import AutoMLWarning, DataValidationError, InvalidParameterError
+from automl.preprocessing import CATEGORY_CONVERSIONS
 from automl.registry import load_registry
 
 logger = logging.getLogger("automl.persistence")
@@ -51,7 +54,10 @@ EXPECTED_SAVE_SECONDS = 0.1
 # What automl's preprocessing holds beyond skops' defaults, in every pipeline; each algorithm
 # declares the types of its fitted estimator in its space file (``trusted_types``), and a
 # test saves one pipeline of every registered algorithm to check both.
-PIPELINE_TYPES = ("numpy.dtype",)
+PIPELINE_TYPES = ("numpy.dtype", "operator.methodcaller", "sklearn.utils.validation.check_array")
+# A method call by name could call any method of the data at predict time, so a loaded
+# pipeline may hold only the ones automl's preprocessing makes (checked before it is used).
+ALLOWED_METHOD_CALLS = frozenset(repr(call) for call in CATEGORY_CONVERSIONS)
 
 
 class ModelVersionWarning(AutoMLWarning):
@@ -188,6 +194,12 @@ def load_model(
             "trusted=[...] (CLI: --trust TYPE) with these names."
         )
     pipeline = sio.loads(data, trusted=sorted(allowed))
+    calls = sorted({repr(c) for c in _method_calls(pipeline)} - ALLOWED_METHOD_CALLS)
+    if calls:  # built, never called: refusing here is in time
+        raise DataValidationError(
+            f"{path}: the model holds method calls automl's preprocessing never makes: "
+            f"{calls}. Refusing to use it; automl makes only {sorted(ALLOWED_METHOD_CALLS)}."
+        )
     _warn_on_version_mismatch(path, meta.get("versions", {}))
     return SavedModel(pipeline, meta)
 
@@ -203,6 +215,31 @@ def _required_libraries(model: Any) -> tuple[str, ...]:
         except importlib_metadata.PackageNotFoundError:  # scanning every one takes ~0.4 s
             names.update(importlib_metadata.packages_distributions().get(module, [module]))
     return tuple(sorted(names))
+
+
+def _method_calls(root: Any) -> list[methodcaller]:
+    """Every ``operator.methodcaller`` reachable from ``root`` (attributes, containers)."""
+    found, seen, todo = [], set(), [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, (str, bytes, int, float, bool, type(None))):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, methodcaller):
+            found.append(obj)
+        elif isinstance(obj, dict):
+            todo.extend(obj.keys())
+            todo.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            todo.extend(obj)
+        elif isinstance(obj, np.ndarray):
+            if obj.dtype == object:
+                todo.extend(obj.ravel().tolist())
+        elif isinstance(obj, partial):
+            todo.extend([obj.func, obj.args, obj.keywords])
+        elif hasattr(obj, "__dict__"):
+            todo.extend(vars(obj).values())
+    return found
 
 
 def _versions(libraries: tuple[str, ...]) -> dict[str, str]:
@@ -286,8 +323,14 @@ def _check_column(values: pd.Series, column: dict[str, Any]) -> pd.Series:
 
 
 def _plain(value: Any) -> Any:
+    """A JSON value: numpy scalars as Python ones, missing values as None, timestamps and
+    other objects (category values can be anything) as their text."""
+    if isinstance(value, (str, bool, int, float, type(None), list, dict)):
+        return value
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (np.ndarray, tuple)):
         return [_plain(v) for v in value]
-    return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)

@@ -16,12 +16,17 @@ Three kinds, chosen by the space file's ``preprocessing`` key:
   categories) in a DataFrame, which keeps them integers, for learners that refuse float
   categories and encode high cardinality themselves (CatBoost).
 
-Only scikit-learn classes are used, so a saved pipeline loads without automl installed.
+Each column group starts by converting its pandas dtypes (nullable integers and floats,
+``boolean``, ``string`` in python or pyarrow storage, ``category``, ``pd.NA``) to plain ones
+(:func:`as_numbers`, :func:`as_categories`). Only scikit-learn classes and functions and two
+pandas method calls by name are used, so a saved pipeline converts the same way at predict
+time and loads without automl.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -29,15 +34,22 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
+    FunctionTransformer,
     OneHotEncoder,
     OrdinalEncoder,
     QuantileTransformer,
     RobustScaler,
     StandardScaler,
 )
+from sklearn.utils import check_array
 
 from automl.data import DatasetProfile
 from automl.space.schema import ParamSpec
+
+# The two pandas method calls that make categorical columns plain (see as_categories): as
+# calls by name, so a saved pipeline holds no automl code. Loading a model file checks that
+# every method call it holds is one of these (automl/persistence.py).
+CATEGORY_CONVERSIONS = (methodcaller("astype", "object"), methodcaller("fillna", np.nan))
 
 # Categories seen fewer times than this in a training fold are grouped as "infrequent".
 MIN_CATEGORY_COUNT = 5
@@ -85,111 +97,92 @@ def build_preprocessor(
 ) -> ColumnTransformer:
     """A ColumnTransformer for ``kind`` with the searched values in ``config``.
 
+    Each column group first converts its dtypes (:func:`as_numbers`, :func:`as_categories`),
+    so every learner sees the same plain values whatever pandas dtypes the frame holds.
     Categorical columns come first in the output; :func:`categorical_positions` says where.
     """
+    if kind not in PREPROCESSING_PARAMS:
+        raise ValueError(f"unknown preprocessing kind {kind!r}")
     transformers: list[tuple[str, Any, Sequence]] = []
     cats = profile.selector(profile.categorical)
     nums = profile.selector(profile.numeric)
+    if cats:
+        encoder = _category_encoder(kind, categorical_codes)
+        transformers.append(("categorical", Pipeline([*as_categories(), encoder]), cats))
+    if nums:
+        steps = _numeric_steps(kind, config, profile, random_state)
+        transformers.append(("numeric", Pipeline([*as_numbers(), *steps]), nums))
+    frame = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+    if kind == "native" and categorical_codes == "integer":
+        return frame.set_output(transform="pandas")  # keeps the integer codes integers
+    return frame
+
+
+def as_numbers() -> list[tuple[str, FunctionTransformer]]:
+    """Numeric columns of any dtype (nullable Int64, UInt8, Float32, pd.NA) as float64 with
+    NaN: scikit-learn's own conversion, ``check_array``."""
+    convert = FunctionTransformer(
+        check_array,
+        kw_args={"dtype": "float64", "ensure_all_finite": "allow-nan"},
+        feature_names_out="one-to-one",
+    )
+    return [("dtypes", convert)]
+
+
+def as_categories() -> list[tuple[str, FunctionTransformer]]:
+    """Categorical columns of any dtype (string in python or pyarrow storage, category,
+    boolean, nullable integers) as object values, every kind of missing value (None, NaN,
+    pd.NA) as NaN, which the encoders treat as missing."""
+    return [
+        (name, FunctionTransformer(call, feature_names_out="one-to-one"))
+        for name, call in zip(("dtypes", "missing"), CATEGORY_CONVERSIONS)
+    ]
+
+
+def _category_encoder(kind: str, categorical_codes: str) -> tuple[str, Any]:
     if kind == "scaled":
-        if cats:
-            transformers.append(
-                (
-                    "categorical",
-                    OneHotEncoder(
-                        handle_unknown="infrequent_if_exist",
-                        min_frequency=MIN_CATEGORY_COUNT,
-                        max_categories=MAX_ONEHOT_CATEGORIES,
-                        sparse_output=False,
-                    ),
-                    cats,
-                )
-            )
-        if nums:
-            transformers.append(
-                (
-                    "numeric",
-                    Pipeline(
-                        [
-                            (
-                                "impute",
-                                SimpleImputer(
-                                    strategy=config.get("numeric_imputer", "mean"),
-                                    add_indicator=True,
-                                    keep_empty_features=True,
-                                ),
-                            ),
-                            (
-                                "scale",
-                                _scaler(config.get("scaler", "standard"), profile, random_state),
-                            ),
-                        ]
-                    ),
-                    nums,
-                )
-            )
+        encoder = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            min_frequency=MIN_CATEGORY_COUNT,
+            max_categories=MAX_ONEHOT_CATEGORIES,
+            sparse_output=False,
+        )
     elif kind == "ordinal":
-        if cats:
-            transformers.append(
-                (
-                    "categorical",
-                    OrdinalEncoder(
-                        handle_unknown="use_encoded_value",
-                        unknown_value=-1,
-                        encoded_missing_value=-2,
-                        min_frequency=MIN_CATEGORY_COUNT,
-                    ),
-                    cats,
-                )
-            )
-        if nums:
-            transformers.append(
-                (
-                    "numeric",
-                    SimpleImputer(
-                        strategy=config.get("numeric_imputer", "mean"),
-                        add_indicator=True,
-                        keep_empty_features=True,
-                    ),
-                    nums,
-                )
-            )
-    elif kind == "native" and categorical_codes == "integer":
-        if cats:
-            transformers.append(
-                (
-                    "categorical",
-                    OrdinalEncoder(
-                        handle_unknown="use_encoded_value",
-                        unknown_value=-2,
-                        encoded_missing_value=-1,
-                        dtype=np.int64,
-                    ),
-                    cats,
-                )
-            )
-        if nums:
-            transformers.append(("numeric", "passthrough", nums))
-        frame = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
-        return frame.set_output(transform="pandas")
-    elif kind == "native":
-        if cats:
-            transformers.append(
-                (
-                    "categorical",
-                    OrdinalEncoder(
-                        handle_unknown="use_encoded_value",
-                        unknown_value=np.nan,
-                        encoded_missing_value=np.nan,
-                        max_categories=MAX_NATIVE_CATEGORIES,
-                    ),
-                    cats,
-                )
-            )
-        if nums:
-            transformers.append(("numeric", "passthrough", nums))
+        encoder = OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=-1,
+            encoded_missing_value=-2,
+            min_frequency=MIN_CATEGORY_COUNT,
+        )
+    elif categorical_codes == "integer":
+        encoder = OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=-2,
+            encoded_missing_value=-1,
+            dtype=np.int64,
+        )
     else:
-        raise ValueError(f"unknown preprocessing kind {kind!r}")
-    return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+        encoder = OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=np.nan,
+            encoded_missing_value=np.nan,
+            max_categories=MAX_NATIVE_CATEGORIES,
+        )
+    return ("encode", encoder)
+
+
+def _numeric_steps(
+    kind: str, config: dict[str, Any], profile: DatasetProfile, random_state: int | None
+) -> list[tuple[str, Any]]:
+    if kind == "native":
+        return []  # NaNs pass through: these learners route missing values themselves
+    impute = SimpleImputer(
+        strategy=config.get("numeric_imputer", "mean"), add_indicator=True, keep_empty_features=True
+    )
+    if kind == "ordinal":
+        return [("impute", impute)]
+    scaler = _scaler(config.get("scaler", "standard"), profile, random_state)
+    return [("impute", impute), ("scale", scaler)]
 
 
 def categorical_positions(profile: DatasetProfile, kind: str) -> list[int]:
