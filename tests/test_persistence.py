@@ -70,3 +70,30 @@ def test_loading_warns_when_library_versions_differ(tmp_path, breast_cancer):
     with pytest.warns(ModelVersionWarning, match=r"scikit-learn 0.24.0 \(now "):
         loaded = load_model(old)
     assert (loaded.predict(X) == model.predict(X)).all()
+
+
+def test_a_method_call_automl_never_makes_is_refused_before_use(tmp_path, breast_cancer):
+    import json
+    import zipfile
+    from operator import methodcaller
+
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = breast_cancer
+    model = automl.fit(
+        X, y, n_trials=1, algorithms=["gaussian_nb"], time_budget=None, cv=3, random_state=0
+    )
+    path = save_model(model, X, tmp_path / "m.automl")
+    assert load_model(path).predict(X).shape == (len(X),)
+    written = tmp_path / "written.csv"
+    tampered = model.best_pipeline_
+    tampered.steps.insert(0, ("x", FunctionTransformer(methodcaller("to_csv", str(written)))))
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read("metadata.json"))
+    bad = tmp_path / "bad.automl"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("metadata.json", json.dumps(meta))
+        archive.writestr("pipeline.skops", sio.dumps(tampered))
+    with pytest.raises(DataValidationError, match=r"method calls .* never makes: \[\"operator"):
+        load_model(bad)
+    assert not written.exists()
