@@ -191,7 +191,7 @@ def baseline(
     candidates = {
         s.name: make_candidate(s, profile.task) for s in sorted(specs, key=lambda s: s.cost)
     }
-    data = frame.to_numpy() if profile.positional else frame
+    data = frame.to_numpy() if profile.from_array else frame
     classes = tuple(profile.classes)
 
     rows, fold_scores, configs, oof = [], {}, {}, {}

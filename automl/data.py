@@ -47,7 +47,10 @@ class DatasetProfile:
     dropped: tuple[str, ...] = ()
     classes: tuple[Any, ...] = ()
     n_missing: int = 0
+    # positional: the pipeline selects columns by position (array input, or names that are
+    # not all text); from_array: the user gave an array, so pipelines fit and predict on one
     positional: bool = False
+    from_array: bool = False
     target_name: str | None = None
     category_counts: dict[str, int] = field(default_factory=dict)
 
@@ -75,8 +78,12 @@ def validate_data(
     Returns the features as a DataFrame (all columns, dropped ones included, so positions
     match the user's data), the target as an array, and the :class:`DatasetProfile`.
     """
-    frame, positional = _as_frame(X)
+    frame, from_array = _as_frame(X)
     _check_columns(frame)
+    # Integer and other non-text names (pd.read_csv(header=None), a numpy array made a frame)
+    # are kept; scikit-learn selects columns by name only when every name is text, so the
+    # pipeline selects these by position, as for array input.
+    positional = from_array or not all(isinstance(c, str) for c in frame.columns)
     if target is not None:
         if y is not None:
             raise DataValidationError("Pass either y or target=, not both.")
@@ -127,6 +134,7 @@ def validate_data(
         classes=classes,
         n_missing=int(frame[kept].isna().sum().sum()),
         positional=positional,
+        from_array=from_array,
         target_name=None if target_name is None else str(target_name),
         category_counts={c: int(frame[c].nunique(dropna=True)) for c in categorical},
     )
@@ -155,12 +163,14 @@ def _check_columns(frame: pd.DataFrame) -> None:
             f"Duplicate column names: {_preview(duplicated)}. Every column needs a unique name; "
             "rename or drop the duplicates."
         )
-    not_str = [c for c in names if not isinstance(c, str)]
-    if not_str:
-        raise DataValidationError(
-            f"Column names must be strings; got {_preview(not_str)}. "
-            "Rename them, e.g. df.columns = df.columns.astype(str)."
-        )
+    as_text: dict[str, Any] = {}
+    for name in names:
+        clash = as_text.setdefault(str(name), name)
+        if clash is not name:
+            raise DataValidationError(
+                f"Columns {clash!r} and {name!r} have the same name as text ({str(name)!r}), "
+                "which reports, model files and the command line use. Rename one of them."
+            )
 
 
 def _as_target(y: Any, n_rows: int) -> np.ndarray:

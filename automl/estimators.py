@@ -198,7 +198,7 @@ class _AutoMLBase(BaseEstimator):
         registry = load_registry(self.spaces)
         specs = select_candidates(registry, profile.task, n_train, self.algorithms)
         candidates = {s.name: make_candidate(s, profile.task) for s in specs}
-        X = frame.to_numpy() if profile.positional else frame
+        X = frame.to_numpy() if profile.from_array else frame
         budget = None if deadline is None else deadline - time.monotonic()
         settings = SearchSettings(
             metric=metric,

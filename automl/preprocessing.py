@@ -108,7 +108,8 @@ def build_preprocessor(
     nums = profile.selector(profile.numeric)
     if cats:
         encoder = _category_encoder(kind, categorical_codes)
-        transformers.append(("categorical", Pipeline([*as_categories(), encoder]), cats))
+        convert = as_categories(frame_input=not profile.from_array)
+        transformers.append(("categorical", Pipeline([*convert, encoder]), cats))
     if nums:
         steps = _numeric_steps(kind, config, profile, random_state)
         transformers.append(("numeric", Pipeline([*as_numbers(), *steps]), nums))
@@ -129,13 +130,18 @@ def as_numbers() -> list[tuple[str, FunctionTransformer]]:
     return [("dtypes", convert)]
 
 
-def as_categories() -> list[tuple[str, FunctionTransformer]]:
+def as_categories(frame_input: bool = True) -> list[tuple[str, FunctionTransformer]]:
     """Categorical columns of any dtype (string in python or pyarrow storage, category,
     boolean, nullable integers) as object values, every kind of missing value (None, NaN,
-    pd.NA) as NaN, which the encoders treat as missing."""
+    pd.NA) as NaN, which the encoders treat as missing.
+
+    A pipeline fitted on an array (``frame_input=False``) takes arrays at predict time too,
+    which hold no pandas dtypes: only the first conversion applies to them.
+    """
+    steps = list(zip(("dtypes", "missing"), CATEGORY_CONVERSIONS))
     return [
         (name, FunctionTransformer(call, feature_names_out="one-to-one"))
-        for name, call in zip(("dtypes", "missing"), CATEGORY_CONVERSIONS)
+        for name, call in (steps if frame_input else steps[:1])
     ]
 
 
