@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import DataConversionWarning
 
 from automl.exceptions import DataValidationError, DroppedColumnWarning, did_you_mean
 
@@ -80,6 +81,12 @@ def validate_data(
     """
     frame, from_array = _as_frame(X)
     _check_columns(frame)
+    complex_columns = [c for c in frame.columns if pd.api.types.is_complex_dtype(frame[c])]
+    if complex_columns:
+        raise DataValidationError(
+            f"Complex data not supported: column(s) {_preview(complex_columns)} hold complex "
+            "numbers. Split them into real and imaginary columns (or take their absolute value)."
+        )
     # Integer and other non-text names (pd.read_csv(header=None), a numpy array made a frame)
     # are kept; scikit-learn selects columns by name only when every name is text, so the
     # pipeline selects these by position, as for array input.
@@ -96,13 +103,27 @@ def validate_data(
         y = frame[target]
         frame = frame.drop(columns=[target])
     elif y is None:
-        raise DataValidationError("No target: pass y, or target='<column name>'.")
+        raise DataValidationError(
+            "No target: automl requires y to be passed, but the target y is None. Pass y, or "
+            "target='<column name>'."
+        )
     target_name = target if target is not None else getattr(y, "name", None)
     y_arr = _as_target(y, len(frame))
     if frame.shape[0] == 0:
-        raise DataValidationError("The data has no rows; at least a few dozen are needed.")
+        raise DataValidationError(
+            f"Found array with 0 sample(s) (shape={frame.shape}) while a minimum of 1 is "
+            "required: the data has no rows; at least a few dozen are needed."
+        )
+    if frame.shape[0] == 1:
+        raise DataValidationError(
+            "The data has only 1 sample (n_samples = 1); cross-validation needs at least a "
+            "few dozen rows."
+        )
     if frame.shape[1] == 0:
-        raise DataValidationError("The data has no feature columns (only the target).")
+        raise DataValidationError(
+            f"Found array with 0 feature(s) (shape={frame.shape}) while a minimum of 1 is "
+            "required: the data has no feature columns (only the target)."
+        )
 
     kinds = _column_kinds(frame, column_kinds)
     _check_infinite(frame, kinds)
@@ -146,6 +167,11 @@ def _as_frame(X: Any) -> tuple[pd.DataFrame, bool]:
         return X, False
     if X is None:
         raise DataValidationError("X is None; pass a pandas DataFrame or a 2-D array.")
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):  # a scipy sparse matrix or array
+        raise DataValidationError(
+            "Sparse data was passed for X, but dense data is required: automl does not take "
+            "sparse input. Use X.toarray() to convert it to a dense array (or a DataFrame)."
+        )
     array = np.asarray(X)
     if array.ndim != 2:
         raise DataValidationError(
@@ -180,7 +206,15 @@ def _as_target(y: Any, n_rows: int) -> np.ndarray:
         y = y.iloc[:, 0]
     y_arr = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the "
+            "shape of y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=4,
+        )
         y_arr = y_arr.ravel()
+    if y_arr.dtype == object and y_arr.ndim == 1 and _holds_numbers(y_arr):
+        y_arr = pd.Series(y_arr).infer_objects().to_numpy()  # labels 0, 1, 2 as objects
     if y_arr.ndim != 1:
         raise DataValidationError(f"y must be 1-D; got shape {y_arr.shape}.")
     if len(y_arr) != n_rows:
@@ -222,9 +256,21 @@ def _column_kinds(frame: pd.DataFrame, overrides: Mapping[str, str] | None) -> d
 
 
 def _guess_kind(column: pd.Series) -> str:
+    if column.dtype == object and _holds_numbers(column):
+        return "numeric"  # numbers stored as objects (from SQL, or an array of mixed types)
     if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
         return "categorical"
     return "numeric"
+
+
+def _holds_numbers(values: Any) -> bool:
+    """Whether the non-missing values are all numbers (not booleans)."""
+    return pd.api.types.infer_dtype(values, skipna=True) in (
+        "integer",
+        "floating",
+        "mixed-integer-float",
+        "decimal",
+    )
 
 
 def _check_infinite(frame: pd.DataFrame, kinds: dict[str, str]) -> None:
@@ -296,7 +342,7 @@ def _check_target(y: np.ndarray, task: str) -> tuple[Any, ...]:
     classes = tuple(np.unique(y).tolist())
     if len(classes) < 2:
         raise DataValidationError(
-            f"The target has a single class ({classes[0]!r}); classification needs at least two."
+            f"The target has only one class ({classes[0]!r}); classification needs at least two."
         )
     if task == "binary" and len(classes) > 2:
         raise DataValidationError(

@@ -19,6 +19,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted
 
 from automl.builder import complete_config, make_candidate
@@ -28,6 +29,7 @@ from automl.evaluation import dummy_scores, make_splits, resolve_metric, search_
 from automl.exceptions import (
     AllTrialsFailedError,
     AutoMLWarning,
+    DataValidationError,
     InvalidParameterError,
     TrialError,
     did_you_mean,
@@ -282,7 +284,7 @@ class _AutoMLBase(BaseEstimator):
         self.n_features_in_ = len(profile.columns)
         if not profile.positional:
             self.feature_names_in_ = np.asarray(profile.columns, dtype=object)
-        self._metric = metric
+        self.scorer_ = metric.scorer
         if profile.task != "regression":
             self.classes_ = np.asarray(profile.classes)
 
@@ -304,16 +306,38 @@ class _AutoMLBase(BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Predict with the best pipeline."""
         check_is_fitted(self, "best_pipeline_")
-        return self.best_pipeline_.predict(X)
+        return self.best_pipeline_.predict(_check_predict_input(X))
 
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """The search metric on (X, y), in scikit-learn's "greater is better" sign.
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values are imputed or routed natively
+        return tags
 
-        So ``cross_validate`` and model selection tools rank correctly: a loss such as rmse
-        comes back negated, as scikit-learn's ``neg_root_mean_squared_error`` would.
-        """
-        check_is_fitted(self, "best_pipeline_")
-        return self._metric.to_sklearn(self._metric.score(self.best_pipeline_, X, np.asarray(y)))
+    # score() is scikit-learn's (accuracy, R^2) from the mixins, so cross_validate,
+    # GridSearchCV and pipelines behave as users expect; the search metric is best_score_,
+    # and scorer_ scores it on other data.
+
+
+# scikit-learn's estimator checks (sklearn.utils.estimator_checks) that these estimators
+# fail on purpose, with the reason; tests/test_sklearn_contract.py runs all the others.
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    name: {
+        "check_dtype_object": "a column mixing a dict with numbers is refused with a "
+        "DataValidationError naming the column, not numpy's TypeError",
+    }
+    for name in ("AutoMLClassifier", "AutoMLRegressor")
+}
+
+
+def _check_predict_input(X: Any) -> Any:
+    """Refuse what no pipeline can predict on, with scikit-learn's words for it."""
+    if not hasattr(X, "iloc") and np.asarray(X).ndim == 1:
+        raise DataValidationError(
+            "Expected 2D array, got 1D array instead. Reshape your data either using "
+            "array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) "
+            "if it contains a single sample."
+        )
+    return X
 
 
 class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
@@ -423,6 +447,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         ``algorithm`` and its parameters (plain names).
     best_score_ : float
         Mean inner-CV score of the best trial, in the metric's natural sign.
+    scorer_ : callable
+        The search metric as a scikit-learn scorer, ``scorer_(model, X, y)``, greater is
+        better (a loss such as rmse comes back negated). ``score(X, y)`` is scikit-learn's
+        (accuracy for classifiers, R^2 for regressors), not the search metric.
     leaderboard_ : pandas.DataFrame
         One row per trial, best first.
     cv_results_ : dict
@@ -442,8 +470,6 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     >>> model.predict(X.iloc[:3]).shape
     (3,)
     """
-
-    score = _AutoMLBase.score  # the search metric, not the mixin's accuracy
 
     def __init__(
         self,
@@ -506,15 +532,17 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
 
     def _fit_validated(self, frame, y, profile, groups=None, started=None):
         if profile.task == "regression":
-            raise InvalidParameterError(
-                "AutoMLClassifier got a regression task; use AutoMLRegressor."
+            raise DataValidationError(
+                "Unknown label type: continuous. AutoMLClassifier got a continuous target "
+                "(a regression task); use AutoMLRegressor, or pass task='multiclass' if the "
+                "values are classes."
             )
         return super()._fit_validated(frame, y, profile, groups, started)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities from the best pipeline, columns in ``classes_`` order."""
         check_is_fitted(self, "best_pipeline_")
-        return self.best_pipeline_.predict_proba(X)
+        return self.best_pipeline_.predict_proba(_check_predict_input(X))
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLBase):
@@ -532,8 +560,6 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     >>> model.predict(X[:3]).shape
     (3,)
     """
-
-    score = _AutoMLBase.score  # the search metric, not the mixin's r2
 
 
 def _n_splits(cv: Any) -> int:

@@ -61,7 +61,7 @@ def test_trials_run_on_every_worker_and_the_leaderboard_says_where(cluster, brea
     assert {t.user_attrs["worker"] for t in model.study_.trials} == set(board["worker"])
     assert (board["state"] == "complete").sum() >= 5
     assert model.fitted_on_ == "all rows"
-    assert model.score(X, y) > model.dummy_score_
+    assert model.scorer_(model, X, y) > model.dummy_score_
 
 
 def test_a_seeded_run_gives_the_same_trials_as_local_processes_with_as_many_slots(

@@ -57,7 +57,7 @@ def test_numpy_input_is_positional():
         (lambda: (frame().iloc[:0], "y"), "no rows"),
         (lambda: (frame()[["y"]], "y"), "no feature columns"),
         (lambda: (frame().assign(y=[np.nan] + [1] * 29), "y"), "missing value"),
-        (lambda: (frame().assign(y=1), "y"), "single class"),
+        (lambda: (frame().assign(y=1), "y"), "only one class"),
         (lambda: (frame().assign(a=[np.inf] + [0.0] * 29), "y"), "'a' holds 1 infinite"),
         (lambda: (frame(), "target_col"), "'target_col' is not in the data"),
         (lambda: (frame(), "yy"), "Did you mean 'y'?"),

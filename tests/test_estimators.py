@@ -129,11 +129,11 @@ def test_clone_get_params_and_sklearn_tools(breast_cancer):
     assert pipeline.score(X, y) > 0.8
 
 
-def test_regressor_score_is_greater_is_better(diabetes):
+def test_the_search_metric_as_a_scorer_is_greater_is_better(diabetes):
     X, y = diabetes
     model = AutoMLRegressor(n_trials=2, algorithms=["ridge"], **FAST).fit(X, y)
     rmse = np.sqrt(np.mean((model.predict(X) - y) ** 2))
-    assert model.score(X, y) == pytest.approx(-rmse)
+    assert model.scorer_(model, X, y) == pytest.approx(-rmse)
 
 
 def test_results_in_scikit_learn_shape(breast_cancer):
