@@ -66,6 +66,9 @@ class BaselineResult:
         ``{algorithm: {metric: [score per fold]}}``, in the metric's natural sign.
     configs : dict
         ``{algorithm: configuration}``: the default configuration each one was fit with.
+    splits : list of (train, test) index arrays
+        The folds every model was scored on (groups and time order honoured), as row
+        positions of the data given.
     oof : dict
         ``{algorithm: out-of-fold predictions}``: class probabilities (columns in
         ``classes`` order) for classification, predicted values for regression.
@@ -86,6 +89,7 @@ class BaselineResult:
     elapsed: float
     classes: tuple[Any, ...] = ()
     oof: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    splits: list[Split] = field(default_factory=list, repr=False)
 
     @property
     def best_algorithm(self) -> str:
@@ -247,6 +251,7 @@ def baseline(
         elapsed=time.monotonic() - started,
         classes=classes,
         oof=oof,
+        splits=splits,
     )
 
 
