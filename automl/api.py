@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from automl.data import validate_data
+from automl.data import check_sample_weight, validate_data
 from automl.estimators import AutoMLClassifier, AutoMLRegressor
 from automl.execution import warm_up
 from automl.registry import is_installed, load_registry
@@ -24,6 +24,7 @@ def fit(
     task: str | None = None,
     column_kinds: Mapping[str, str] | None = None,
     groups: Any = None,
+    sample_weight: Any = None,
     **settings: Any,
 ) -> AutoMLClassifier | AutoMLRegressor:
     """Search the best pipeline for a table in one call.
@@ -42,6 +43,8 @@ def fit(
         Override inferred column kinds, e.g. ``{"zip": "categorical"}``.
     groups : array-like, optional
         Group labels for grouped cross-validation.
+    sample_weight : array-like, optional
+        Row weights for every fit and score (see :meth:`AutoMLClassifier.fit`).
     **settings
         Any parameter of :class:`AutoMLClassifier` (``time_budget``, ``n_trials``,
         ``metric``, ``cv``, ``strategy``, ``algorithms``, ``random_state``, ...).
@@ -71,7 +74,8 @@ def fit(
         )
     else:
         estimator = AutoMLClassifier(task=task, column_kinds=column_kinds, **settings)
-    return estimator._fit_validated(frame, y_arr, profile, groups, started=started)
+    weights = check_sample_weight(sample_weight, len(frame), y_arr, profile.task)
+    return estimator._fit_validated(frame, y_arr, profile, groups, started, weights)
 
 
 def list_algorithms(spaces: tuple[str | Path, ...] = ()) -> pd.DataFrame:

@@ -8,6 +8,7 @@ refit is exactly what was scored.
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,3 +132,21 @@ def _describe(p: ParamSpec) -> str:
     if p.type == "categorical":
         return f"choices {list(p.choices)}"
     return f"{p.type} in [{p.low}, {p.high}]"
+
+
+def takes_sample_weight(estimator: Any) -> bool:
+    """Whether ``estimator.fit`` uses a ``sample_weight`` (TransformedTargetRegressor passes
+    its fit parameters on to its regressor, so that one decides)."""
+    if "sample_weight" in inspect.signature(estimator.fit).parameters:
+        return True
+    inner = getattr(estimator, "regressor", None)
+    return inner is not None and takes_sample_weight(inner)
+
+
+def weight_params(pipeline: Pipeline, sample_weight: Any) -> dict[str, Any]:
+    """The fit parameters that hand ``sample_weight`` to the pipeline's estimator, if it
+    takes one (none otherwise: the caller says so to the user)."""
+    name, estimator = pipeline.steps[-1]
+    if sample_weight is None or not takes_sample_weight(estimator):
+        return {}
+    return {f"{name}__sample_weight": sample_weight}

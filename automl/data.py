@@ -162,6 +162,34 @@ def validate_data(
     return frame, y_arr, profile
 
 
+def check_sample_weight(
+    sample_weight: Any, n_rows: int, y: np.ndarray | None = None, task: str | None = None
+) -> np.ndarray | None:
+    """Row weights as a float array: one per row, finite, not negative, not all zero, and
+    for classification, at least two classes with weight."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=float)
+    if w.ndim != 1 or len(w) != n_rows:
+        raise DataValidationError(
+            f"sample_weight must hold one weight per row ({n_rows}); got shape {w.shape}."
+        )
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DataValidationError(
+            f"sample_weight must be finite and not negative; row {first} has {w[first]}."
+        )
+    if not w.any():
+        raise DataValidationError("sample_weight is zero for every row; nothing would count.")
+    if y is not None and task in ("binary", "multiclass") and len(np.unique(y[w > 0])) < 2:
+        raise DataValidationError(
+            "sample_weight leaves weight on only one class; classification needs at least two "
+            "classes with weight."
+        )
+    return w
+
+
 def _as_frame(X: Any) -> tuple[pd.DataFrame, bool]:
     if isinstance(X, pd.DataFrame):
         return X, False

@@ -22,8 +22,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted
 
-from automl.builder import complete_config, make_candidate
-from automl.data import DatasetProfile, validate_data
+from automl.builder import build_pipeline, complete_config, make_candidate, takes_sample_weight
+from automl.data import DatasetProfile, check_sample_weight, validate_data
 from automl.driver_state import driver_settings
 from automl.evaluation import dummy_scores, make_splits, resolve_metric, search_seeds
 from automl.exceptions import (
@@ -101,7 +101,15 @@ class _AutoMLBase(BaseEstimator):
         self.random_state = random_state
 
     # -- fit -----------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, *, target: str | None = None, groups: Any = None):
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        target: str | None = None,
+        groups: Any = None,
+        sample_weight: Any = None,
+    ):
         """Search algorithms and hyperparameters, then refit the best on all rows.
 
         The time budget counts from here: validation, search, refit and nested CV all end
@@ -117,6 +125,10 @@ class _AutoMLBase(BaseEstimator):
             Name of the target column in X.
         groups : array-like, optional
             Group labels for grouped cross-validation (rows of a group stay together).
+        sample_weight : array-like of shape (n_samples,), optional
+            Row weights, used in every trial's fit (by the learners that take weights; a
+            warning names those that do not), in every score (weighted metrics), in the
+            dummy reference, in nested CV and in the final refit.
 
         Returns
         -------
@@ -128,7 +140,8 @@ class _AutoMLBase(BaseEstimator):
         frame, y_arr, profile = validate_data(
             X, y, target=target, task=self._task_argument(), column_kinds=self.column_kinds
         )
-        return self._fit_validated(frame, y_arr, profile, groups, started=started)
+        weights = check_sample_weight(sample_weight, len(frame), y_arr, profile.task)
+        return self._fit_validated(frame, y_arr, profile, groups, started, weights)
 
     def _task_argument(self) -> str | None:
         return "regression"
@@ -140,6 +153,7 @@ class _AutoMLBase(BaseEstimator):
         profile: DatasetProfile,
         groups: Any = None,
         started: float | None = None,
+        sample_weight: np.ndarray | None = None,
     ):
         started = time.monotonic() if started is None else started
         check_settings(self)
@@ -154,11 +168,13 @@ class _AutoMLBase(BaseEstimator):
                     effective_jobs(self.n_jobs, self.executor),
                 )
                 self.nested_cv_ = nested_cross_validation(
-                    self, frame, y, profile, groups, metric, seeds.outer, budget
+                    self, frame, y, profile, groups, metric, seeds.outer, budget, sample_weight
                 )
             elif hasattr(self, "nested_cv_"):  # from an earlier fit with outer_cv
                 del self.nested_cv_
-            self._search(frame, y, profile, groups, metric, deadline, seeds, self._store())
+            self._search(
+                frame, y, profile, groups, metric, deadline, seeds, self._store(), sample_weight
+            )
         self.fit_time_ = time.monotonic() - started
         logger.debug(
             "Best: %s with %s %.4g (%d trials, %.1fs).",
@@ -175,10 +191,11 @@ class _AutoMLBase(BaseEstimator):
             return None
         return StudyStore(self.storage, self.study_name, self.resume)
 
-    def _fingerprint(self, frame, y, profile, metric) -> dict[str, Any]:
+    def _fingerprint(self, frame, y, profile, metric, sample_weight=None) -> dict[str, Any]:
         """What must match for a stored search to be resumed (budgets may change)."""
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
         return {
-            "data": data_fingerprint(frame, y),
+            "data": data_fingerprint(frame, y, **weights),
             "task": profile.task,
             "metric": metric.name,
             "cv": repr(self.cv),
@@ -193,7 +210,9 @@ class _AutoMLBase(BaseEstimator):
             },
         }
 
-    def _search(self, frame, y, profile, groups, metric, deadline, seeds, store) -> None:
+    def _search(
+        self, frame, y, profile, groups, metric, deadline, seeds, store, sample_weight=None
+    ) -> None:
         """The search on all rows, then the refit of its best configuration."""
         splits = make_splits(self.cv, profile.task, y, groups, random_state=seeds.cv)
         n_train = int(np.mean([len(tr) for tr, _ in splits]))
@@ -201,6 +220,8 @@ class _AutoMLBase(BaseEstimator):
         specs = select_candidates(registry, profile.task, n_train, self.algorithms)
         candidates = {s.name: make_candidate(s, profile.task) for s in specs}
         X = frame.to_numpy() if profile.from_array else frame
+        if sample_weight is not None:
+            _warn_unweighted(candidates, profile)
         budget = None if deadline is None else deadline - time.monotonic()
         settings = SearchSettings(
             metric=metric,
@@ -215,8 +236,11 @@ class _AutoMLBase(BaseEstimator):
             prune=self.prune,
             store=store,
             callbacks=tuple(self.callbacks or ()),
-            fingerprint={} if store is None else self._fingerprint(frame, y, profile, metric),
+            fingerprint={}
+            if store is None
+            else self._fingerprint(frame, y, profile, metric, sample_weight),
             stop=getattr(self, "_stop_event", None),
+            sample_weight=sample_weight,
         )
         n_workers = effective_jobs(self.n_jobs, self.executor)
         with (
@@ -254,9 +278,13 @@ class _AutoMLBase(BaseEstimator):
                 settings.trial_time_limit,
                 outcome.best_fold_model,
             )
-        self._set_results(outcome, final, search.candidates, profile, metric, splits, X, y)
+        self._set_results(
+            outcome, final, search.candidates, profile, metric, splits, X, y, sample_weight
+        )
 
-    def _set_results(self, outcome, final, candidates, profile, metric, splits, X, y) -> None:
+    def _set_results(
+        self, outcome, final, candidates, profile, metric, splits, X, y, sample_weight
+    ) -> None:
         study = outcome.study
         self.best_pipeline_ = final.pipeline
         self.fitted_on_ = final.fitted_on
@@ -280,7 +308,9 @@ class _AutoMLBase(BaseEstimator):
         self.best_per_algorithm_ = dict(outcome.by_algorithm)
         self.n_splits_ = len(splits)
         self.n_trials_ = len(study.trials)
-        self.dummy_score_ = float(np.mean(dummy_scores(X, y, splits, metric, profile.task)))
+        self.dummy_score_ = float(
+            np.mean(dummy_scores(X, y, splits, metric, profile.task, sample_weight))
+        )
         self.n_features_in_ = len(profile.columns)
         if not profile.positional:
             self.feature_names_in_ = np.asarray(profile.columns, dtype=object)
@@ -324,9 +354,31 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     name: {
         "check_dtype_object": "a column mixing a dict with numbers is refused with a "
         "DataValidationError naming the column, not numpy's TypeError",
+        "check_sample_weight_equivalence_on_dense_data": "weights reach the learner, not "
+        "the preprocessing (imputation and scaling are fitted unweighted), so weight 2 is "
+        "not the same as a repeated row",
     }
     for name in ("AutoMLClassifier", "AutoMLRegressor")
 }
+
+
+def _warn_unweighted(candidates: dict, profile: DatasetProfile) -> None:
+    """Say which learners fit without the weights (their scores are still weighted)."""
+    ignoring = [
+        name
+        for name, candidate in candidates.items()
+        if not takes_sample_weight(
+            build_pipeline(candidate, candidate.opening_config(), profile, None).steps[-1][1]
+        )
+    ]
+    if ignoring:
+        warnings.warn(
+            f"sample_weight is not used to fit {ignoring}: their estimators take no weights. "
+            "Their scores are still weighted; leave them out with algorithms=[...] if the "
+            "weights matter to the fit.",
+            AutoMLWarning,
+            stacklevel=4,
+        )
 
 
 def _check_predict_input(X: Any) -> Any:
@@ -530,14 +582,14 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
             )
         return self.task
 
-    def _fit_validated(self, frame, y, profile, groups=None, started=None):
+    def _fit_validated(self, frame, y, profile, groups=None, started=None, sample_weight=None):
         if profile.task == "regression":
             raise DataValidationError(
                 "Unknown label type: continuous. AutoMLClassifier got a continuous target "
                 "(a regression task); use AutoMLRegressor, or pass task='multiclass' if the "
                 "values are classes."
             )
-        return super()._fit_validated(frame, y, profile, groups, started)
+        return super()._fit_validated(frame, y, profile, groups, started, sample_weight)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities from the best pipeline, columns in ``classes_`` order."""

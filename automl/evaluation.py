@@ -62,9 +62,10 @@ class Metric:
     def direction(self) -> Literal["maximize", "minimize"]:
         return "maximize" if self.greater_is_better else "minimize"
 
-    def score(self, estimator: Any, X: Any, y: Any) -> float:
-        """The score in the metric's natural sign."""
-        value = float(self.scorer(estimator, X, y))
+    def score(self, estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """The score in the metric's natural sign (weighted when ``sample_weight`` is given)."""
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        value = float(self.scorer(estimator, X, y, **weights))
         return value if self.greater_is_better else -value
 
     def to_sklearn(self, value: float) -> float:
@@ -115,8 +116,9 @@ def make_splits(
     """Materialise the folds once, so every candidate is scored on the same rows.
 
     ``cv``: an int (k folds, stratified for classification, grouped when ``groups`` is
-    given), a float in (0, 1) (one holdout of that fraction), a scikit-learn splitter, or
-    ``"auto"`` (5 folds up to 10,000 rows, a 20% holdout above: :func:`auto_cv`).
+    given), a float in (0, 1) (one holdout of that fraction), a scikit-learn splitter, a
+    list of (train, test) index arrays, or ``"auto"`` (5 folds up to 10,000 rows, a 20%
+    holdout above: :func:`auto_cv`).
     """
     classification = task != "regression"
     n = len(y)
@@ -166,16 +168,37 @@ def make_splits(
             splitter = ShuffleSplit(1, test_size=cv, random_state=random_state)
     elif hasattr(cv, "split"):
         splitter = cv
+    elif isinstance(cv, (list, tuple)):
+        return _given_splits(cv, n)
     else:
         raise InvalidParameterError(
-            f"The 'cv' parameter must be an int >= 2, a float in (0, 1), "
-            f"'auto' or a scikit-learn splitter; got {cv!r}."
+            f"The 'cv' parameter must be an int >= 2, a float in (0, 1), 'auto', a "
+            f"scikit-learn splitter or a list of (train, test) index arrays; got {cv!r}."
         )
     splits = [
         (np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X_placeholder, y, groups)
     ]
     if not splits:
         raise InvalidParameterError(f"The splitter {cv!r} produced no folds.")
+    return splits
+
+
+def _given_splits(cv: list | tuple, n: int) -> list[Split]:
+    """``cv`` as scikit-learn also takes it: (train, test) pairs of row positions."""
+    splits = []
+    for i, pair in enumerate(cv):
+        if len(pair) != 2:
+            raise InvalidParameterError(
+                f"cv[{i}] must be a (train, test) pair of row positions; got {len(pair)} items."
+            )
+        train, test = (np.asarray(part, dtype=int) for part in pair)
+        if len(train) == 0 or len(test) == 0 or max(train.max(), test.max()) >= n:
+            raise InvalidParameterError(
+                f"cv[{i}]: train and test must be non-empty row positions below {n}."
+            )
+        splits.append((train, test))
+    if not splits:
+        raise InvalidParameterError("cv is an empty list of splits.")
     return splits
 
 
@@ -203,20 +226,34 @@ def _check_class_counts(y: np.ndarray, n_splits: int) -> None:
 
 
 def dummy_scores(
-    X: Any, y: np.ndarray, splits: list[Split], metric: Metric, task: str
+    X: Any,
+    y: np.ndarray,
+    splits: list[Split],
+    metric: Metric,
+    task: str,
+    sample_weight: np.ndarray | None = None,
 ) -> list[float]:
     """Fold scores of the dummy model (class prior, or the mean) on the same folds."""
     dummy = DummyRegressor() if task == "regression" else DummyClassifier(strategy="prior")
-    return fold_scores(dummy, X, y, splits, metric)
+    return fold_scores(dummy, X, y, splits, metric, sample_weight)
 
 
 def fold_scores(
-    estimator: Any, X: Any, y: np.ndarray, splits: list[Split], metric: Metric
+    estimator: Any,
+    X: Any,
+    y: np.ndarray,
+    splits: list[Split],
+    metric: Metric,
+    sample_weight: np.ndarray | None = None,
 ) -> list[float]:
+    w = sample_weight
     out = []
     for train, test in splits:
-        fitted = clone(estimator).fit(take_rows(X, train), y[train])
-        out.append(metric.score(fitted, take_rows(X, test), y[test]))
+        fit_params = {} if w is None else {"sample_weight": w[train]}
+        fitted = clone(estimator).fit(take_rows(X, train), y[train], **fit_params)
+        out.append(
+            metric.score(fitted, take_rows(X, test), y[test], None if w is None else w[test])
+        )
     return out
 
 

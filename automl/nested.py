@@ -154,6 +154,7 @@ def nested_cross_validation(
     metric: Metric,
     outer_seq: np.random.SeedSequence,
     budget: dict[str, Any],
+    sample_weight: np.ndarray | None = None,
 ) -> NestedResult:
     """One independent search per outer fold; up to ``budget["parallel_jobs"]`` at once.
 
@@ -188,7 +189,7 @@ def nested_cross_validation(
         fold_estimator._stop_event = stop
         inner.append(fold_estimator)
     jobs = [
-        (est, frame, y, split, groups, i, profile.task, metric)
+        (est, frame, y, split, groups, i, profile.task, metric, sample_weight)
         for i, (est, split) in enumerate(zip(inner, splits))
     ]
     with warnings.catch_warnings():
@@ -226,19 +227,28 @@ def run_outer_fold(
     fold: int,
     task: str,
     metric: Metric,
+    sample_weight: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Search on the outer-training rows only, then score the refit winner on the test rows."""
     train, test = split
     started = time.monotonic()
     fold_groups = None if groups is None else np.asarray(groups)[train]
-    estimator.fit(take_rows(frame, train), y[train], groups=fold_groups)
+    w = sample_weight
+    estimator.fit(
+        take_rows(frame, train),
+        y[train],
+        groups=fold_groups,
+        sample_weight=None if w is None else w[train],
+    )
     elapsed = time.monotonic() - started
     X_test, y_test = take_rows(frame, test), y[test]
     row: dict[str, Any] = {"fold": fold, "n_train": len(train), "n_test": len(test)}
     names = dict.fromkeys((metric.name, *REPORTED_METRICS[task]))
     for name in names:
         m = metric if name == metric.name else resolve_metric(name, task)
-        row[name] = m.score(estimator.best_pipeline_, X_test, y_test)
+        row[name] = m.score(
+            estimator.best_pipeline_, X_test, y_test, None if w is None else w[test]
+        )
     row.update(
         {
             "algorithm": estimator.best_algorithm_,

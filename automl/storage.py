@@ -65,12 +65,16 @@ class StudyStore:
     resume: bool = False
 
 
-def data_fingerprint(frame: pd.DataFrame, y: np.ndarray) -> str:
-    """A hash of the rows, columns and target: any change in the data changes it."""
+def data_fingerprint(
+    frame: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None
+) -> str:
+    """A hash of the rows, columns, target and weights: any change in the data changes it."""
     digest = hashlib.sha256()
     digest.update(json.dumps([str(c) for c in frame.columns]).encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     digest.update(pd.util.hash_pandas_object(pd.Series(y), index=False).to_numpy().tobytes())
+    if sample_weight is not None:  # unweighted searches keep the fingerprint they had
+        digest.update(np.asarray(sample_weight, dtype=float).tobytes())
     return digest.hexdigest()[:16]
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from automl.builder import Candidate, build_pipeline
+from automl.builder import Candidate, build_pipeline, weight_params
 from automl.data import DatasetProfile
 from automl.evaluation import Metric, Split, pickled_size, predict_latency, take_rows
 
@@ -45,6 +45,7 @@ class SearchContext:
     metric: Metric
     candidates: dict[str, Candidate]
     estimator_seed: int | None
+    sample_weight: np.ndarray | None = None
 
     def pipeline(self, algorithm: str, config: dict[str, Any]) -> Any:
         """The unfitted pipeline of ``config``, built by the one builder the refit uses too."""
@@ -188,7 +189,7 @@ class RefitTask:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             started = time.perf_counter()
-            pipeline.fit(context.X, context.y)
+            pipeline.fit(context.X, context.y, **weight_params(pipeline, context.sample_weight))
             seconds = time.perf_counter() - started
         return RefitOutcome(pipeline, seconds, _describe(caught))
 
@@ -222,10 +223,14 @@ def _fit_and_score_fold(
     """Fit a fresh clone on the training rows and score it; warnings are recorded, not shown."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        w = context.sample_weight
+        fit_params = weight_params(pipeline, None if w is None else w[train])
         t0 = time.perf_counter()
-        fitted = clone(pipeline).fit(take_rows(context.X, train), context.y[train])
+        fitted = clone(pipeline).fit(take_rows(context.X, train), context.y[train], **fit_params)
         t1 = time.perf_counter()
-        score = context.metric.score(fitted, take_rows(context.X, test), context.y[test])
+        score = context.metric.score(
+            fitted, take_rows(context.X, test), context.y[test], None if w is None else w[test]
+        )
         t2 = time.perf_counter()
     for message in _describe(caught):
         if message not in seen:

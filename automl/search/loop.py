@@ -71,6 +71,7 @@ class SearchSettings:
     fingerprint: dict[str, Any] = field(default_factory=dict)
     callbacks: Sequence[Callable[[SearchProgress], Any]] = ()
     stop: threading.Event | None = None  # set by another thread: end as if interrupted
+    sample_weight: np.ndarray | None = None  # per row: every fit and every score use it
 
 
 @dataclass
@@ -159,6 +160,7 @@ class Search:
             s.metric,
             self.candidates,
             s.estimator_seed,
+            s.sample_weight,
         )
         executor.start(context)
         self._executor = executor
@@ -244,6 +246,7 @@ class Search:
             self.settings.metric,
             self.candidates,
             self.settings.estimator_seed,
+            self.settings.sample_weight,
         )
         started = time.monotonic()
         try:
