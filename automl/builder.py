@@ -12,6 +12,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import optuna
 from sklearn.pipeline import Pipeline
 
@@ -38,8 +39,37 @@ class Candidate:
         return opening_config(self.params)
 
 
-def make_candidate(spec: AlgorithmSpec, task: str) -> Candidate:
-    return Candidate(spec, preprocessing_params(spec.preprocessing) + spec.params_for(task))
+# A classification task is imbalanced when its rarest class holds less than this share of
+# the rows; class balancing is then searched for the learners that declare [balanced].
+IMBALANCE_SHARE = 0.10
+
+BALANCE_PARAM = ParamSpec(
+    name="balanced",
+    type="categorical",
+    choices=(False, True),
+    default=False,
+    tasks=("classification",),
+    why="class weights by inverse frequency, or none (the learner's default), searched only "
+    f"when the rarest class holds under {IMBALANCE_SHARE:.0%} of the rows",
+    target="balance",
+)
+
+
+def make_candidate(spec: AlgorithmSpec, task: str, imbalanced: bool = False) -> Candidate:
+    """``spec`` ready for ``task``; with ``imbalanced``, class balancing is searched too
+    (for learners whose space file declares ``[balanced]``)."""
+    params = preprocessing_params(spec.preprocessing) + spec.params_for(task)
+    if imbalanced and spec.balanced and task != "regression":
+        params += (BALANCE_PARAM,)
+    return Candidate(spec, params)
+
+
+def is_imbalanced(y: Any, task: str) -> bool:
+    """Whether the rarest class of a classification target is under ``IMBALANCE_SHARE``."""
+    if task == "regression":
+        return False
+    _, counts = np.unique(np.asarray(y), return_counts=True)
+    return bool(counts.min() / counts.sum() < IMBALANCE_SHARE)
 
 
 def estimator_class(spec: AlgorithmSpec, task: str) -> type:
@@ -60,9 +90,14 @@ def build_pipeline(
     ``smoke=True`` applies the space file's ``[smoke]`` values (tiny fits, for tests).
     """
     spec = candidate.spec
-    pre_names = {p.name for p in candidate.params if p.target == "preprocessing"}
-    pre_config = {k: v for k, v in config.items() if k in pre_names}
-    est_params = {**spec.fixed, **{k: v for k, v in config.items() if k not in pre_names}}
+    targets = {p.name: p.target for p in candidate.params}
+    pre_config = {k: v for k, v in config.items() if targets.get(k) == "preprocessing"}
+    est_params = {
+        **spec.fixed,
+        **{k: v for k, v in config.items() if targets.get(k, "estimator") == "estimator"},
+    }
+    if config.get(BALANCE_PARAM.name) and targets.get(BALANCE_PARAM.name) == "balance":
+        est_params.update(spec.balanced)
     if smoke:
         est_params.update(spec.smoke)
     cls = estimator_class(spec, profile.task)

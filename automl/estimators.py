@@ -22,7 +22,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted
 
-from automl.builder import build_pipeline, complete_config, make_candidate, takes_sample_weight
+from automl.builder import (
+    build_pipeline,
+    complete_config,
+    is_imbalanced,
+    make_candidate,
+    takes_sample_weight,
+)
 from automl.data import DatasetProfile, check_sample_weight, validate_data
 from automl.driver_state import driver_settings
 from automl.evaluation import dummy_scores, make_splits, resolve_metric, search_seeds
@@ -218,7 +224,8 @@ class _AutoMLBase(BaseEstimator):
         n_train = int(np.mean([len(tr) for tr, _ in splits]))
         registry = load_registry(self.spaces)
         specs = select_candidates(registry, profile.task, n_train, self.algorithms)
-        candidates = {s.name: make_candidate(s, profile.task) for s in specs}
+        imbalanced = is_imbalanced(y, profile.task)
+        candidates = {s.name: make_candidate(s, profile.task, imbalanced) for s in specs}
         X = frame.to_numpy() if profile.from_array else frame
         if sample_weight is not None:
             _warn_unweighted(candidates, profile)

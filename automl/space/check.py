@@ -69,6 +69,7 @@ def check_names(spec: AlgorithmSpec) -> None:
             ("params", [p.name for p in spec.params if family in p.tasks]),
             ("fixed", list(spec.fixed)),
             ("smoke", list(spec.smoke)),
+            ("balanced", list(spec.balanced) if family == "classification" else []),
         ):
             for pname in names:
                 if pname in accepted or pname in virtual:

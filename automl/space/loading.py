@@ -36,7 +36,7 @@ TOP_LEVEL_KEYS = {
     "params",
 }
 # Keys that schema version 2 added: what a plugin algorithm declares about itself.
-VERSION_2_KEYS = {"trusted_types", "install", "categorical_codes"}
+VERSION_2_KEYS = {"trusted_types", "install", "categorical_codes", "balanced"}
 TOP_LEVEL_KEYS |= VERSION_2_KEYS
 # A bare adapter name means one of automl's own adapter modules.
 BUILTIN_ADAPTERS = "automl.adapters"
@@ -154,6 +154,12 @@ def parse_space(text: str, name: str, source: str = "<string>") -> AlgorithmSpec
         params.append(_param(pname, raw, params, where))
     fixed = _plain_table(data, "fixed", where)
     smoke = _plain_table(data, "smoke", where)
+    balanced = _plain_table(data, "balanced", where)
+    if balanced and "classification" not in estimators:
+        raise where.error(
+            "balanced",
+            "only classifiers weight classes; this file has no classification estimator.",
+        )
     return AlgorithmSpec(
         name=name,
         estimators=estimators,
@@ -168,6 +174,7 @@ def parse_space(text: str, name: str, source: str = "<string>") -> AlgorithmSpec
         trusted_types=tuple(trusted_types),
         install=install,
         categorical_codes=categorical_codes,
+        balanced=balanced,
         description=str(data.get("description", "")),
         source=source,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 # Version 2 added the plugin keys (adapter by import path, trusted_types, install,
-# categorical_codes); files of version 1 still load.
+# categorical_codes) and [balanced]; files of version 1 still load.
 SCHEMA_VERSION = 2
 SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 TASK_FAMILIES = ("classification", "regression")
@@ -47,7 +47,7 @@ class ParamSpec:
     levels: tuple[Any, ...] = ()
     tasks: tuple[str, ...] = TASK_FAMILIES
     why: str = ""
-    target: Literal["estimator", "preprocessing"] = "estimator"
+    target: Literal["estimator", "preprocessing", "balance"] = "estimator"
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -104,6 +104,7 @@ class AlgorithmSpec:
     trusted_types: tuple[str, ...] = ()
     install: str = ""
     categorical_codes: str = "float"
+    balanced: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     source: str = ""
 
