@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import optuna
+from sklearn.model_selection import TunedThresholdClassifierCV
 from sklearn.pipeline import Pipeline
 
 from automl.adapters import BuildContext, constructor_params, load_adapter
@@ -38,6 +39,10 @@ class Candidate:
     def opening_config(self) -> dict[str, Any]:
         return opening_config(self.params)
 
+
+# Folds on which TunedThresholdClassifierCV picks a decision threshold (it then refits on all
+# the rows it was given): 3 rather than its default 5, since it runs inside every trial.
+THRESHOLD_FOLDS = 3
 
 # A classification task is imbalanced when its rarest class holds less than this share of
 # the rows; class balancing is then searched for the learners that declare [balanced].
@@ -84,10 +89,14 @@ def build_pipeline(
     profile: DatasetProfile,
     random_state: int | None,
     smoke: bool = False,
+    tune_threshold_for: str | None = None,
 ) -> Pipeline:
     """The pipeline for ``config``: preprocessing for the algorithm, then its estimator.
 
     ``smoke=True`` applies the space file's ``[smoke]`` values (tiny fits, for tests).
+    ``tune_threshold_for`` (a scikit-learn scorer name, binary tasks): the estimator is
+    wrapped in ``TunedThresholdClassifierCV``, which picks the decision threshold that
+    maximises that metric by cross-validation on the rows it is fitted on.
     """
     spec = candidate.spec
     targets = {p.name: p.target for p in candidate.params}
@@ -114,6 +123,13 @@ def build_pipeline(
         estimator = load_adapter(spec.adapter).build(cls, est_params, context)
     else:
         estimator = cls(**est_params)
+    if tune_threshold_for is not None and profile.task == "binary":
+        estimator = TunedThresholdClassifierCV(
+            estimator,
+            scoring=tune_threshold_for,
+            cv=THRESHOLD_FOLDS,
+            random_state=random_state,
+        )
     preprocessor = build_preprocessor(
         profile, spec.preprocessing, pre_config, random_state, spec.categorical_codes
     )
@@ -170,10 +186,11 @@ def _describe(p: ParamSpec) -> str:
 
 
 def takes_sample_weight(estimator: Any) -> bool:
-    """Whether ``estimator.fit`` uses a ``sample_weight`` (TransformedTargetRegressor passes
-    its fit parameters on to its regressor, so that one decides)."""
+    """Whether ``estimator.fit`` uses a ``sample_weight``."""
     if "sample_weight" in inspect.signature(estimator.fit).parameters:
         return True
+    # TransformedTargetRegressor passes its fit parameters on: its regressor decides.
+    # (TunedThresholdClassifierCV takes them only with scikit-learn's metadata routing on.)
     inner = getattr(estimator, "regressor", None)
     return inner is not None and takes_sample_weight(inner)
 

@@ -31,7 +31,14 @@ from automl.builder import (
 )
 from automl.data import DatasetProfile, check_sample_weight, validate_data
 from automl.driver_state import driver_settings
-from automl.evaluation import dummy_scores, make_splits, resolve_metric, search_seeds
+from automl.evaluation import (
+    THRESHOLD_METRICS,
+    Metric,
+    dummy_scores,
+    make_splits,
+    resolve_metric,
+    search_seeds,
+)
 from automl.exceptions import (
     AllTrialsFailedError,
     AutoMLWarning,
@@ -228,7 +235,7 @@ class _AutoMLBase(BaseEstimator):
         candidates = {s.name: make_candidate(s, profile.task, imbalanced) for s in specs}
         X = frame.to_numpy() if profile.from_array else frame
         if sample_weight is not None:
-            _warn_unweighted(candidates, profile)
+            _warn_unweighted(candidates, profile, metric)
         budget = None if deadline is None else deadline - time.monotonic()
         settings = SearchSettings(
             metric=metric,
@@ -369,13 +376,16 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
 }
 
 
-def _warn_unweighted(candidates: dict, profile: DatasetProfile) -> None:
+def _warn_unweighted(candidates: dict, profile: DatasetProfile, metric: Metric) -> None:
     """Say which learners fit without the weights (their scores are still weighted)."""
+    tuned = THRESHOLD_METRICS.get(metric.name)
     ignoring = [
         name
         for name, candidate in candidates.items()
         if not takes_sample_weight(
-            build_pipeline(candidate, candidate.opening_config(), profile, None).steps[-1][1]
+            build_pipeline(
+                candidate, candidate.opening_config(), profile, None, tune_threshold_for=tuned
+            ).steps[-1][1]
         )
     ]
     if ignoring:

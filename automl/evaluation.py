@@ -33,6 +33,10 @@ from automl.exceptions import InvalidParameterError, UnknownNameError, did_you_m
 
 DEFAULT_METRICS = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 
+# Metrics of hard predictions for which a binary classifier's decision threshold is tuned
+# on the training folds (TunedThresholdClassifierCV) instead of left at 0.5.
+THRESHOLD_METRICS = {"f1": "f1", "mcc": "matthews_corrcoef"}
+
 # name -> (scikit-learn scorer name, greater is better, tasks)
 _METRICS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "roc_auc": ("roc_auc", True, ("binary",)),
@@ -43,6 +47,7 @@ _METRICS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "f1": ("f1", True, ("binary",)),
     "f1_macro": ("f1_macro", True, ("binary", "multiclass")),
     "average_precision": ("average_precision", True, ("binary",)),
+    "mcc": ("matthews_corrcoef", True, ("binary", "multiclass")),
     "rmse": ("neg_root_mean_squared_error", False, ("regression",)),
     "mse": ("neg_mean_squared_error", False, ("regression",)),
     "mae": ("neg_mean_absolute_error", False, ("regression",)),

@@ -51,10 +51,21 @@ MAX_CATEGORIES_KEPT = 1000
 # What save_model takes, measured on this project's 2-core machines: a few ms to 0.1 s.
 EXPECTED_SAVE_SECONDS = 0.1
 
-# What automl's preprocessing holds beyond skops' defaults, in every pipeline; each algorithm
-# declares the types of its fitted estimator in its space file (``trusted_types``), and a
-# test saves one pipeline of every registered algorithm to check both.
-PIPELINE_TYPES = ("numpy.dtype", "operator.methodcaller", "sklearn.utils.validation.check_array")
+# What automl's own pipeline parts hold beyond skops' defaults, in every pipeline that has
+# them: the preprocessing, and the decision-threshold tuning for f1 and mcc (a scorer and
+# its metric function). Each algorithm declares the types of its fitted estimator in its
+# space file (``trusted_types``); a test saves one pipeline of every registered algorithm.
+PIPELINE_TYPES = (
+    "numpy.dtype",
+    "operator.methodcaller",
+    "sklearn.utils.validation.check_array",
+    "sklearn.metrics._classification.f1_score",
+    "sklearn.metrics._classification.matthews_corrcoef",
+    "sklearn.metrics._scorer._CurveScorer",
+    "sklearn.metrics._scorer._Scorer",
+    "sklearn.utils._metadata_requests.MetadataRequest",
+    "sklearn.utils._metadata_requests.MethodMetadataRequest",
+)
 # A method call by name could call any method of the data at predict time, so a loaded
 # pipeline may hold only the ones automl's preprocessing makes (checked before it is used).
 ALLOWED_METHOD_CALLS = frozenset(repr(call) for call in CATEGORY_CONVERSIONS)
@@ -75,10 +86,12 @@ class SavedModel:
     def task(self) -> str:
         return self.metadata["task"]
 
-    def check_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def check_frame(self, frame: Any) -> pd.DataFrame:
         """The columns the model needs, in its order, after checking names and dtypes."""
         schema = self.metadata["features"]
         names = [c["name"] for c in schema]
+        if not isinstance(frame, pd.DataFrame):  # an array: columns in the order of fit
+            frame = _array_frame(frame, names)
         missing = [n for c, n in zip(schema, names) if n not in frame.columns and not c["dropped"]]
         if missing:
             raise DataValidationError(
@@ -109,7 +122,7 @@ class SavedModel:
         return self.pipeline.predict_proba(self.check_frame(frame))
 
 
-def save_model(model: Any, frame: pd.DataFrame, path: str | Path) -> Path:
+def save_model(model: Any, frame: Any, path: str | Path) -> Path:
     """Save a fitted AutoMLClassifier/AutoMLRegressor with the schema of ``frame`` (its X)."""
     import skops.io as sio
 
@@ -125,7 +138,10 @@ def save_model(model: Any, frame: pd.DataFrame, path: str | Path) -> Path:
         "task": profile.task,
         "target": profile.target_name,
         "classes": [_plain(c) for c in profile.classes],
-        "features": _schema(frame, profile),
+        "features": _schema(
+            frame if isinstance(frame, pd.DataFrame) else _array_frame(frame, profile.columns),
+            profile,
+        ),
         "metric": model.metric_,
         "best_algorithm": model.best_algorithm_,
         # whose declared types loading trusts (an ensemble would list each member)
@@ -263,6 +279,16 @@ def _warn_on_version_mismatch(path: Path, saved: dict[str, str]) -> None:
             ModelVersionWarning,
             stacklevel=3,
         )
+
+
+def _array_frame(values: Any, names: Any) -> pd.DataFrame:
+    array = np.asarray(values)
+    if array.ndim != 2 or array.shape[1] != len(names):
+        raise DataValidationError(
+            f"Expected a 2-D array with {len(names)} columns (the model's features, in the "
+            f"order of fit); got shape {array.shape}."
+        )
+    return pd.DataFrame(array, columns=list(names))
 
 
 def _schema(frame: pd.DataFrame, profile: Any) -> list[dict[str, Any]]:

@@ -26,7 +26,14 @@ from sklearn.base import clone
 
 from automl.builder import Candidate, build_pipeline, weight_params
 from automl.data import DatasetProfile
-from automl.evaluation import Metric, Split, pickled_size, predict_latency, take_rows
+from automl.evaluation import (
+    THRESHOLD_METRICS,
+    Metric,
+    Split,
+    pickled_size,
+    predict_latency,
+    take_rows,
+)
 
 # The statuses a TrialTask returns; failures (error, timeout, memory, crashed) come from
 # the executor, which sees the task die rather than return.
@@ -49,7 +56,13 @@ class SearchContext:
 
     def pipeline(self, algorithm: str, config: dict[str, Any]) -> Any:
         """The unfitted pipeline of ``config``, built by the one builder the refit uses too."""
-        return build_pipeline(self.candidates[algorithm], config, self.profile, self.estimator_seed)
+        return build_pipeline(
+            self.candidates[algorithm],
+            config,
+            self.profile,
+            self.estimator_seed,
+            tune_threshold_for=THRESHOLD_METRICS.get(self.metric.name),
+        )
 
 
 @dataclass
