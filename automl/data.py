@@ -138,6 +138,24 @@ def validate_data(
             DroppedColumnWarning,
             stacklevel=3,
         )
+    text = [
+        c
+        for c in frame.columns
+        if kinds[c] == "categorical"
+        and c not in (column_kinds or {})
+        and c not in dropped
+        and _is_free_text(frame[c])
+    ]
+    if text:
+        warnings.warn(
+            f"Dropped {len(text)} free-text column(s) (long strings, almost all different): "
+            f"{_preview(text)}. As categories they would become thousands of one-hot columns; "
+            "they are ignored at predict time. Derive features from them yourself, or pass "
+            "column_kinds={name: 'categorical'} to keep one as a category.",
+            DroppedColumnWarning,
+            stacklevel=3,
+        )
+        dropped = dropped + text
     kept = [c for c in frame.columns if c not in set(dropped)]
     if not kept:
         raise DataValidationError(
@@ -377,6 +395,23 @@ def _check_target(y: np.ndarray, task: str) -> tuple[Any, ...]:
             f"task='binary' but the target has {len(classes)} classes; use task='multiclass'."
         )
     return classes
+
+
+# A text column is free text (dropped) when at least half of its values are distinct and
+# they are this long (median characters) or longer: sentences, descriptions, addresses.
+FREE_TEXT_UNIQUE_SHARE = 0.5
+FREE_TEXT_MEDIAN_LENGTH = 20
+
+
+def _is_free_text(column: pd.Series) -> bool:
+    if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column):
+        return False
+    values = column.dropna()
+    if len(values) < 20 or not all(isinstance(v, str) for v in values.iloc[:100]):
+        return False
+    distinct = values.nunique() / len(values)
+    length = values.astype(str).str.len().median()
+    return bool(distinct >= FREE_TEXT_UNIQUE_SHARE and length >= FREE_TEXT_MEDIAN_LENGTH)
 
 
 def _uninformative_columns(frame: pd.DataFrame) -> list[str]:
