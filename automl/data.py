@@ -32,7 +32,11 @@ from automl.exceptions import DataValidationError, DroppedColumnWarning, did_you
 logger = logging.getLogger("automl.data")
 
 TASKS = ("binary", "multiclass", "regression")
-COLUMN_KINDS = ("numeric", "categorical")
+COLUMN_KINDS = ("numeric", "categorical")  # what column_kinds= may set
+# Dates and times: expanded into numeric features in the pipeline (year, month, day, hour
+# where present, weekday, the value in seconds); durations become seconds.
+DATE_FEATURES = 5  # year, month, day, weekday, seconds
+TIME_FEATURES = 6  # and hour
 MAX_CLASSES_FROM_INTEGERS = 20
 
 
@@ -54,10 +58,30 @@ class DatasetProfile:
     from_array: bool = False
     target_name: str | None = None
     category_counts: dict[str, int] = field(default_factory=dict)
+    datetime: tuple[str, ...] = ()  # date-only columns (every value at midnight)
+    timestamp: tuple[str, ...] = ()  # date and time columns
+    duration: tuple[str, ...] = ()
 
     @property
     def n_features(self) -> int:
-        return len(self.numeric) + len(self.categorical)
+        """Columns the preprocessing puts out before encoding (dates expanded)."""
+        return (
+            len(self.numeric)
+            + len(self.categorical)
+            + len(self.duration)
+            + DATE_FEATURES * len(self.datetime)
+            + TIME_FEATURES * len(self.timestamp)
+        )
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Each kept column's kind: numeric, categorical, datetime or duration."""
+        return {
+            **{c: "numeric" for c in self.numeric},
+            **{c: "categorical" for c in self.categorical},
+            **{c: "datetime" for c in (*self.datetime, *self.timestamp)},
+            **{c: "duration" for c in self.duration},
+        }
 
     def selector(self, names: tuple[str, ...]) -> list[str] | list[int]:
         """How the pipeline selects ``names``: by name, or by position for array input."""
@@ -163,6 +187,8 @@ def validate_data(
         )
     numeric = tuple(c for c in kept if kinds[c] == "numeric")
     categorical = tuple(c for c in kept if kinds[c] == "categorical")
+    dates = [c for c in kept if kinds[c] == "datetime"]
+    timestamp = tuple(c for c in dates if _has_time(frame[c]))
     profile = DatasetProfile(
         task=task,
         n_rows=len(frame),
@@ -176,6 +202,9 @@ def validate_data(
         from_array=from_array,
         target_name=None if target_name is None else str(target_name),
         category_counts={c: int(frame[c].nunique(dropna=True)) for c in categorical},
+        datetime=tuple(c for c in dates if c not in timestamp),
+        timestamp=timestamp,
+        duration=tuple(c for c in kept if kinds[c] == "duration"),
     )
     return frame, y_arr, profile
 
@@ -286,7 +315,7 @@ def _column_kinds(frame: pd.DataFrame, overrides: Mapping[str, str] | None) -> d
                 f"column_kinds names {column!r}, which is not a feature column."
                 f"{did_you_mean(column, kinds)}"
             )
-        if kind not in COLUMN_KINDS:
+        if kind not in COLUMN_KINDS and kind != kinds[column]:  # a kind it has is fine
             raise DataValidationError(
                 f"column_kinds[{column!r}] must be one of {list(COLUMN_KINDS)}; got {kind!r}."
             )
@@ -301,7 +330,16 @@ def _column_kinds(frame: pd.DataFrame, overrides: Mapping[str, str] | None) -> d
     return kinds
 
 
+def _has_time(column: pd.Series) -> bool:
+    values = column.dropna()
+    return bool((values != values.dt.normalize()).any())
+
+
 def _guess_kind(column: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return "datetime"
+    if pd.api.types.is_timedelta64_dtype(column):
+        return "duration"
     if column.dtype == object and _holds_numbers(column):
         return "numeric"  # numbers stored as objects (from SQL, or an array of mixed types)
     if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):

@@ -217,10 +217,7 @@ class _AutoMLBase(BaseEstimator):
             "algorithms": None if self.algorithms is None else list(self.algorithms),
             "configurations": repr(self.configurations),
             "prune": self.prune,
-            "column_kinds": {
-                **{c: "numeric" for c in profile.numeric},
-                **{c: "categorical" for c in profile.categorical},
-            },
+            "column_kinds": profile.kinds,
         }
 
     def _search(

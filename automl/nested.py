@@ -169,10 +169,7 @@ def nested_cross_validation(
     splits = make_splits(
         estimator.outer_cv, profile.task, y, groups, random_state=int_seed(outer_seq)
     )
-    kinds = {
-        **{c: "numeric" for c in profile.numeric},
-        **{c: "categorical" for c in profile.categorical},
-    }
+    kinds = profile.kinds
     stop = threading.Event()  # Ctrl-C in the main thread ends every outer search
     inner = []
     for fold, seq in enumerate(outer_seq.spawn(len(splits))):

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from automl.exceptions import AutoMLWarning, DataValidationError, InvalidParameterError
-from automl.preprocessing import CATEGORY_CONVERSIONS
+from automl.preprocessing import CATEGORY_CONVERSIONS, DURATION_CONVERSION
 from automl.registry import load_registry
 
 logger = logging.getLogger("automl.persistence")
@@ -52,9 +52,10 @@ MAX_CATEGORIES_KEPT = 1000
 EXPECTED_SAVE_SECONDS = 0.1
 
 # What automl's own pipeline parts hold beyond skops' defaults, in every pipeline that has
-# them: the preprocessing, and the decision-threshold tuning for f1 and mcc (a scorer and
-# its metric function). Each algorithm declares the types of its fitted estimator in its
-# space file (``trusted_types``); a test saves one pipeline of every registered algorithm.
+# them: the preprocessing (skrub's date features among it), and the decision-threshold
+# tuning for f1 and mcc (a scorer and its metric function). Each algorithm declares the
+# types of its fitted estimator in its space file (``trusted_types``); a test saves one
+# pipeline of every registered algorithm.
 PIPELINE_TYPES = (
     "numpy.dtype",
     "operator.methodcaller",
@@ -65,10 +66,17 @@ PIPELINE_TYPES = (
     "sklearn.metrics._scorer._Scorer",
     "sklearn.utils._metadata_requests.MetadataRequest",
     "sklearn.utils._metadata_requests.MethodMetadataRequest",
+    "numpy.timedelta64",
+    "skrub._apply_to_cols.ApplyToCols",
+    "skrub._apply_to_each_col.ApplyToEachCol",
+    "skrub._datetime_encoder.DatetimeEncoder",
+    "skrub.selectors._base.All",
 )
 # A method call by name could call any method of the data at predict time, so a loaded
 # pipeline may hold only the ones automl's preprocessing makes (checked before it is used).
-ALLOWED_METHOD_CALLS = frozenset(repr(call) for call in CATEGORY_CONVERSIONS)
+ALLOWED_METHOD_CALLS = frozenset(
+    repr(call) for call in (*CATEGORY_CONVERSIONS, DURATION_CONVERSION)
+)
 
 
 class ModelVersionWarning(AutoMLWarning):
@@ -292,10 +300,7 @@ def _array_frame(values: Any, names: Any) -> pd.DataFrame:
 
 
 def _schema(frame: pd.DataFrame, profile: Any) -> list[dict[str, Any]]:
-    kinds = {
-        **{c: "numeric" for c in profile.numeric},
-        **{c: "categorical" for c in profile.categorical},
-    }
+    kinds = profile.kinds
     schema = []
     for name in profile.columns:
         column = frame[name]
@@ -322,6 +327,8 @@ def _category_type(column: pd.Series) -> str:
 
 def _check_column(values: pd.Series, column: dict[str, Any]) -> pd.Series:
     name = column["name"]
+    if column["kind"] in ("datetime", "duration"):
+        return _as_time(values, column)
     if column["kind"] == "numeric":
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             return values
@@ -346,6 +353,34 @@ def _check_column(values: pd.Series, column: dict[str, Any]) -> pd.Series:
     if column.get("category_type") == "text" and values.dtype != object:
         return values.astype(object).where(values.notna(), None)
     return values
+
+
+def _as_time(values: pd.Series, column: dict[str, Any]) -> pd.Series:
+    """Dates or durations as at fit time; text (as read from CSV or JSON) is parsed."""
+    dates = column["kind"] == "datetime"
+    if (pd.api.types.is_datetime64_any_dtype if dates else pd.api.types.is_timedelta64_dtype)(
+        values
+    ):
+        return values
+    zone = column["dtype"].rstrip("]").partition(", ")[2]  # "datetime64[us, Europe/Paris]"
+    try:
+        if not dates:
+            parsed = pd.to_timedelta(values, errors="coerce")
+        elif zone:  # offsets may differ from row to row (summer time): through UTC
+            parsed = pd.to_datetime(values, errors="coerce", utc=True).dt.tz_convert(zone)
+        else:
+            parsed = pd.to_datetime(values, errors="coerce")
+    except (TypeError, ValueError):
+        parsed = pd.Series(pd.NaT, index=values.index)
+    bad = parsed.isna() & values.notna()
+    if bad.any():
+        raise DataValidationError(
+            f"Column {column['name']!r} held {'dates' if dates else 'durations'} at fit time "
+            f"({column['dtype']}) but holds values such as {values[bad].iloc[0]!r}. Pass "
+            f"{'dates (e.g. 2024-05-01 13:00)' if dates else 'durations (e.g. 1 days 02:00:00)'}"
+            " or leave unknowns empty."
+        )
+    return parsed
 
 
 def _plain(value: Any) -> Any:

@@ -46,10 +46,12 @@ from sklearn.utils import check_array
 from automl.data import DatasetProfile
 from automl.space.schema import ParamSpec
 
-# The two pandas method calls that make categorical columns plain (see as_categories): as
-# calls by name, so a saved pipeline holds no automl code. Loading a model file checks that
-# every method call it holds is one of these (automl/persistence.py).
+# The pandas method calls that make categorical columns plain (see as_categories) and
+# durations seconds (as_seconds): as calls by name, so a saved pipeline holds no automl code.
+# Loading a model file checks that every method call it holds is one of these
+# (automl/persistence.py).
 CATEGORY_CONVERSIONS = (methodcaller("astype", "object"), methodcaller("fillna", np.nan))
+DURATION_CONVERSION = methodcaller("__truediv__", np.timedelta64(1, "s"))
 
 # Categories seen fewer times than this in a training fold are grouped as "infrequent".
 MIN_CATEGORY_COUNT = 5
@@ -113,6 +115,15 @@ def build_preprocessor(
     if nums:
         steps = _numeric_steps(kind, config, profile, random_state)
         transformers.append(("numeric", Pipeline([*as_numbers(), *steps]), nums))
+    for name, columns, resolution in (
+        ("duration", profile.duration, None),
+        ("date", profile.datetime, "day"),
+        ("timestamp", profile.timestamp, "hour"),
+    ):
+        if columns:  # skrub is imported only for data with dates
+            convert = as_seconds() if resolution is None else date_features(resolution)
+            steps = _numeric_steps(kind, config, profile, random_state)
+            transformers.append((name, Pipeline([*convert, *steps]), profile.selector(columns)))
     frame = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
     if kind == "native" and categorical_codes == "integer":
         return frame.set_output(transform="pandas")  # keeps the integer codes integers
@@ -128,6 +139,21 @@ def as_numbers() -> list[tuple[str, FunctionTransformer]]:
         feature_names_out="one-to-one",
     )
     return [("dtypes", convert)]
+
+
+def date_features(resolution: str) -> list[tuple[str, Any]]:
+    """Dates and times (naive or tz-aware, NaT allowed) as numbers: year, month, day, the
+    hour for columns with a time (``resolution="hour"``), weekday, and the value in seconds,
+    by skrub's DatetimeEncoder (NaT gives NaN, imputed like other numbers)."""
+    from skrub import ApplyToCols, DatetimeEncoder
+
+    encoder = DatetimeEncoder(resolution=resolution, add_weekday=True, add_total_seconds=True)
+    return [("dates", ApplyToCols(encoder))]
+
+
+def as_seconds() -> list[tuple[str, FunctionTransformer]]:
+    """Durations (timedelta, NaT allowed) as float seconds, NaT as NaN."""
+    return [("dtypes", FunctionTransformer(DURATION_CONVERSION, feature_names_out="one-to-one"))]
 
 
 def as_categories(frame_input: bool = True) -> list[tuple[str, FunctionTransformer]]:

@@ -21,7 +21,7 @@ N = 160
 def nullable_frame(n: int = N, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     """One column per nullable or Arrow dtype, 10% of each pd.NA; y depends on two.
 
-    Dates and times are not here: they are still taken as categories (issue 14, item 2)."""
+    Dates and times have their own test (test_dates.py)."""
     rng = np.random.default_rng(seed)
     signal = rng.normal(size=n)
     columns = {

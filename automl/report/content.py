@@ -211,10 +211,7 @@ def _assemble(
 
 
 def _validate(X: Any, y: Any, profile) -> tuple[pd.DataFrame, np.ndarray, Any]:
-    kinds = {
-        **{c: "numeric" for c in profile.numeric},
-        **{c: "categorical" for c in profile.categorical},
-    }
+    kinds = profile.kinds
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dropped columns were reported by the fit itself
         return validate_data(X, y, task=profile.task, column_kinds=kinds)

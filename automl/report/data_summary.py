@@ -31,11 +31,7 @@ MAX_SCATTER_POINTS = 2000
 
 def data_summary(frame: pd.DataFrame, y: np.ndarray, profile: DatasetProfile) -> dict[str, Any]:
     """Rows, columns by kind, missing values, and the class balance or target distribution."""
-    kinds = {
-        **{c: "numeric" for c in profile.numeric},
-        **{c: "categorical" for c in profile.categorical},
-        **{c: "dropped" for c in profile.dropped},
-    }
+    kinds = {**profile.kinds, **{c: "dropped" for c in profile.dropped}}
     missing = frame.isna().sum()
     columns = [
         {
@@ -51,6 +47,8 @@ def data_summary(frame: pd.DataFrame, y: np.ndarray, profile: DatasetProfile) ->
         "n_columns": len(profile.columns),
         "n_numeric": len(profile.numeric),
         "n_categorical": len(profile.categorical),
+        "n_datetime": len(profile.datetime) + len(profile.timestamp),
+        "n_duration": len(profile.duration),
         "dropped": [str(c) for c in profile.dropped],
         "target": profile.target_name,
         "missing_cells": int(missing.sum()),
