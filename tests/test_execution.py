@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -14,6 +18,8 @@ from sklearn.datasets import load_breast_cancer
 import automl
 from automl import AutoMLClassifier
 from automl.exceptions import TrialFailedWarning
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FAULTS = {
     "sleeper": ("SleepsForever", "timeout"),
@@ -303,3 +309,30 @@ def test_a_script_without_a_main_guard_runs_once_and_its_scorer_reaches_the_work
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("script body ran") == 1
     assert "states ['complete'] True" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_learner_that_hit_its_time_limit_is_never_run_unlimited_in_the_driver(tmp_path):
+    # Every trial times out: the driver's fallback must not run the hanging learner without
+    # a limit (it used to, and sleep for an hour); the search ends with every trial failed.
+    sleeper = fault_spaces(tmp_path)[0]
+    script = textwrap.dedent(f"""\
+        import sys
+        from sklearn.datasets import load_breast_cancer
+        from automl import AutoMLClassifier
+        from automl.exceptions import AllTrialsFailedError
+        if __name__ == "__main__":
+            X, y = load_breast_cancer(return_X_y=True)
+            try:
+                AutoMLClassifier(n_trials=3, time_budget=None, trial_time_limit=0.5, cv=2,
+                                 spaces=[{str(sleeper)!r}], algorithms=["sleeper"]).fit(X, y)
+            except AllTrialsFailedError as exc:
+                print("all failed:", exc)
+                sys.exit(0)
+            sys.exit(1)
+        """)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
+    ran = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert "all failed: Every trial of the search failed; the first: timeout" in ran.stdout

@@ -225,9 +225,18 @@ class Search:
         """No trial completed (time ran out first): score the cheapest default in the driver.
 
         It is the first opening configuration, fitted in this process because no worker
-        finished in time (it may still be starting); cheap by construction.
+        finished in time (it may still be starting); cheap by construction. An algorithm that
+        was dropped, or hit a time or memory limit or crashed its worker, is never run here,
+        where nothing limits it; when no other is left, nothing runs (every trial failed).
         """
-        cheapest = min(self.candidates.values(), key=lambda c: c.spec.cost)
+        eligible = [
+            c
+            for name, c in self.candidates.items()
+            if name not in self.record.dropped and name not in self.record.hard_failed
+        ]
+        if not eligible:
+            return
+        cheapest = min(eligible, key=lambda c: c.spec.cost)
         params = to_optuna_params(cheapest.name, cheapest.opening_config())
         self.study.enqueue_trial(params, skip_if_exists=False)
         trial = self.study.ask()

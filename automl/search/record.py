@@ -63,6 +63,9 @@ class SearchRecord:
         self.best_models: tuple[Any, np.ndarray | None] = (None, None)
         self.by_algorithm: dict[str, AlgorithmBest] = {}
         self.dropped: set[str] = set()
+        # algorithms that hit a hard limit (time, memory) or crashed their worker: never to
+        # be run without those limits, in the driver
+        self.hard_failed: set[str] = set()
         self.first_failure: TaskFailure | None = None
         self._failures_in_a_row: dict[str, int] = {}
         self._warned: set[str] = set()
@@ -158,6 +161,8 @@ class SearchRecord:
         self.counts["timed_out" if failure.reason == "timeout" else "failed"] += 1
         if self.first_failure is None:
             self.first_failure = failure
+        if failure.reason in ("timeout", "memory") or failure.reason.startswith("crashed"):
+            self.hard_failed.add(algorithm)
         if failure.reason == "timeout":
             # it says how slow the algorithm is: skip it when it can no longer fit
             self.clock.record_kill(algorithm, seconds)
