@@ -52,27 +52,11 @@ def test_a_learner_without_weights_is_named_and_its_scores_are_weighted(weighted
 
 def test_nested_cv_and_the_dummy_reference_are_weighted(weighted):
     X, y, w = weighted
-    model = automl.fit(
-        X,
-        y,
-        sample_weight=w,
-        algorithms=["gaussian_nb"],
-        outer_cv=2,
-        n_trials=1,
-        time_budget=None,
-        cv=2,
-        random_state=0,
+    nested = dict(
+        algorithms=["gaussian_nb"], outer_cv=2, n_trials=1, time_budget=None, cv=2, random_state=0
     )
-    plain = automl.fit(
-        X,
-        y,
-        algorithms=["gaussian_nb"],
-        outer_cv=2,
-        n_trials=1,
-        time_budget=None,
-        cv=2,
-        random_state=0,
-    )
+    model = automl.fit(X, y, sample_weight=w, **nested)
+    plain = automl.fit(X, y, **nested)
     assert len(model.nested_cv_.folds) == 2
     assert not np.allclose(model.nested_cv_.scores, plain.nested_cv_.scores)
     assert model.dummy_score_ == pytest.approx(0.5)  # a constant predictor, weighted or not
