@@ -358,27 +358,27 @@ def _check_column(values: pd.Series, column: dict[str, Any]) -> pd.Series:
 def _as_time(values: pd.Series, column: dict[str, Any]) -> pd.Series:
     """Dates or durations as at fit time; text (as read from CSV or JSON) is parsed."""
     dates = column["kind"] == "datetime"
-    if (pd.api.types.is_datetime64_any_dtype if dates else pd.api.types.is_timedelta64_dtype)(
-        values
-    ):
-        return values
     zone = column["dtype"].rstrip("]").partition(", ")[2]  # "datetime64[us, Europe/Paris]"
     try:
         if not dates:
+            if pd.api.types.is_timedelta64_dtype(values):
+                return values
             parsed = pd.to_timedelta(values, errors="coerce")
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            return values
         elif zone:  # offsets may differ from row to row (summer time): through UTC
             parsed = pd.to_datetime(values, errors="coerce", utc=True).dt.tz_convert(zone)
         else:
             parsed = pd.to_datetime(values, errors="coerce")
     except (TypeError, ValueError):
         parsed = pd.Series(pd.NaT, index=values.index)
+    example = "dates (e.g. 2024-05-01 13:00)" if dates else "durations (e.g. 1 days 02:00:00)"
     bad = parsed.isna() & values.notna()
     if bad.any():
         raise DataValidationError(
             f"Column {column['name']!r} held {'dates' if dates else 'durations'} at fit time "
             f"({column['dtype']}) but holds values such as {values[bad].iloc[0]!r}. Pass "
-            f"{'dates (e.g. 2024-05-01 13:00)' if dates else 'durations (e.g. 1 days 02:00:00)'}"
-            " or leave unknowns empty."
+            f"{example} or leave unknowns empty."
         )
     return parsed
 
