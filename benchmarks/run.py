@@ -58,8 +58,7 @@ PEERS = {
         HERE / ".venvs/autogluon/bin/python",
         HERE / "peers/autogluon_runner.py",
         "autogluon.tabular",
-        "not set up: autogluon.tabular pulls in PyTorch (gigabytes) and has no runner "
-        "script yet; see BENCHMARKS.md, 'Peers'",
+        "create it as BENCHMARKS.md, 'Peers', says",
     ),
 }
 THREAD_VARIABLES = (
@@ -112,7 +111,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seeds", default="0", help="comma-separated seeds for splits and systems")
     p.add_argument(
         "--systems",
-        default=",".join(LOCAL_SYSTEMS + ("flaml",)),
+        default=",".join(LOCAL_SYSTEMS + tuple(PEERS)),
         help=f"comma-separated, among {', '.join(LOCAL_SYSTEMS + tuple(PEERS))}",
     )
     p.add_argument("--out", required=True, help="JSON-lines file; appended to, and resumed")
