@@ -8,7 +8,7 @@ closest to the best candidate on as many data sets as possible.
     # 1. candidates: each algorithm's default plus random draws from its space, per task
     python -m benchmarks.portfolio candidates --out benchmarks/portfolio/candidates.json
     # 2. score every candidate on every data set (resumable: finished data sets are skipped)
-    python -m benchmarks.portfolio evaluate --datasets ../shared/meta \
+    python -m benchmarks.portfolio evaluate --datasets ../shared/meta --per-task 30 \
         --out benchmarks/portfolio/meta_results.jsonl
     # 3. greedy selection on the meta results -> the shipped file
     python -m benchmarks.portfolio select --results benchmarks/portfolio/meta_results.jsonl \
@@ -138,7 +138,7 @@ def evaluate_dataset(
         y,
         task=task,
         strategy="manual",
-        configurations=configs,
+        configurations=interleaved(configs),
         time_budget=None,
         cv=3,
         prune=False,
@@ -170,6 +170,27 @@ def _key(params: dict[str, Any]) -> str:
     return json.dumps({k: _plain(v) for k, v in params.items()}, sort_keys=True, default=str)
 
 
+def sample_per_task(datasets: list, n: int, seed: int = 0) -> list:
+    """At most ``n`` data sets per task, drawn at random (the same draw every run)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for task in TASKS:
+        of_task = [d for d in datasets if d.task == task]
+        keep = sorted(rng.permutation(len(of_task))[:n])
+        out += [of_task[i] for i in keep]
+    return out
+
+
+def interleaved(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Round-robin over algorithms, so that a slow algorithm's candidates are not in a row
+    (three failures in a row drop an algorithm from a search)."""
+    by_algorithm: dict[str, list[dict[str, Any]]] = {}
+    for c in configs:
+        by_algorithm.setdefault(c["algorithm"], []).append(c)
+    groups = list(by_algorithm.values())
+    return [g[i] for i in range(max(map(len, groups))) for g in groups if i < len(g)]
+
+
 def evaluate(args: argparse.Namespace) -> None:
     candidates = json.loads(Path(args.candidates).read_text())
     out = Path(args.out)
@@ -177,6 +198,8 @@ def evaluate(args: argparse.Namespace) -> None:
     if out.exists():
         done = {json.loads(line)["dataset"] for line in out.read_text().splitlines() if line}
     datasets = load_manifest(args.datasets, args.only or None)
+    if args.per_task:
+        datasets = sample_per_task(datasets, args.per_task)
     for d in datasets:
         if d.name in done:
             continue
@@ -360,14 +383,15 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--only", nargs="*", help="data set names (default: all)")
     e.add_argument("--candidates", default=default_candidates)
     e.add_argument("--out", required=True, help="JSON lines, appended; finished sets skipped")
-    e.add_argument("--max-rows", type=int, default=2000)
-    e.add_argument("--trial-limit", type=float, default=30.0, help="seconds per candidate")
+    e.add_argument("--max-rows", type=int, default=1000)
+    e.add_argument("--trial-limit", type=float, default=15.0, help="seconds per candidate")
+    e.add_argument("--per-task", type=int, help="at most this many data sets per task")
     s = sub.add_parser("select", help="greedy selection -> portfolio.toml")
     s.add_argument("--results", required=True)
     s.add_argument("--candidates", default=default_candidates)
     s.add_argument("--out", required=True)
     s.add_argument("--size", type=int, default=24, help="at most this many per task")
-    s.add_argument("--max-rows", type=int, default=2000, help="as used by evaluate (comment)")
+    s.add_argument("--max-rows", type=int, default=1000, help="as used by evaluate (comment)")
     o = sub.add_parser("score", help="the portfolio against the defaults on other data sets")
     o.add_argument("--results", required=True)
     o.add_argument("--candidates", default=default_candidates)
