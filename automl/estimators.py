@@ -12,6 +12,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,8 @@ from automl.builder import (
 )
 from automl.data import DatasetProfile, check_sample_weight, validate_data
 from automl.driver_state import driver_settings
+from automl.ensemble import DEFAULT_SIZE as ENSEMBLE_SIZE
+from automl.ensemble import POOL_BYTES, POOL_TRIALS, Ensemble
 from automl.evaluation import (
     THRESHOLD_METRICS,
     Metric,
@@ -50,9 +53,10 @@ from automl.exceptions import (
 from automl.execution import make_executor, warm_up
 from automl.nested import nested_cross_validation, split_budget
 from automl.parameters import check_settings, effective_jobs, trial_time_limit
-from automl.registry import load_registry, select_candidates
+from automl.registry import builtin_portfolio, load_registry, select_candidates
 from automl.results import cv_results, leaderboard
-from automl.search import Search, SearchProgress, SearchSettings, refit_best
+from automl.search import Search, SearchProgress, SearchSettings, fit_final
+from automl.space.portfolio import read_portfolio
 from automl.space.suggest import from_optuna_params
 from automl.storage import StudyStore, data_fingerprint
 
@@ -90,6 +94,9 @@ class _AutoMLBase(BaseEstimator):
         study_name: str = "automl",
         resume: bool = False,
         random_state: int | None = None,
+        ensemble: bool = True,
+        ensemble_size: int = ENSEMBLE_SIZE,
+        portfolio: bool | str | Path = True,
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -112,6 +119,9 @@ class _AutoMLBase(BaseEstimator):
         self.study_name = study_name
         self.resume = resume
         self.random_state = random_state
+        self.ensemble = ensemble
+        self.ensemble_size = ensemble_size
+        self.portfolio = portfolio
 
     # -- fit -----------------------------------------------------------------------------
     def fit(
@@ -216,6 +226,7 @@ class _AutoMLBase(BaseEstimator):
             "random_state": self.random_state,
             "algorithms": None if self.algorithms is None else list(self.algorithms),
             "configurations": repr(self.configurations),
+            "portfolio": repr(self.portfolio),
             "prune": self.prune,
             "column_kinds": profile.kinds,
         }
@@ -242,6 +253,7 @@ class _AutoMLBase(BaseEstimator):
             time_budget=self.time_budget,
             trial_time_limit=trial_time_limit(self.trial_time_limit, budget),
             configurations=self._user_configurations(candidates),
+            portfolio=self._portfolio_configurations(candidates, profile.task),
             sampler_seed=seeds.sampler,
             estimator_seed=seeds.estimator,
             prune=self.prune,
@@ -252,6 +264,8 @@ class _AutoMLBase(BaseEstimator):
             else self._fingerprint(frame, y, profile, metric, sample_weight),
             stop=getattr(self, "_stop_event", None),
             sample_weight=sample_weight,
+            pool_trials=POOL_TRIALS if self._ensembles(profile, metric) else 0,
+            pool_bytes=POOL_BYTES,
         )
         n_workers = effective_jobs(self.n_jobs, self.executor)
         with (
@@ -280,18 +294,17 @@ class _AutoMLBase(BaseEstimator):
                     f"Every trial of the search failed; the first: {first}. Every failure "
                     "is in the study's trials (user attribute 'error')."
                 ) from TrialError(f"{first}\n{first.traceback if first else ''}")
-            final = refit_best(
-                outcome.study,
+            final, ensemble = fit_final(
+                outcome,
                 search.candidates,
                 executor,
-                settings.deadline,
-                outcome.clock.expected_refit(margin=False),
-                settings.trial_time_limit,
-                outcome.best_fold_model,
+                settings,
+                self.ensemble_size if settings.pool_trials else 0,
             )
         self._set_results(
             outcome, final, search.candidates, profile, metric, splits, X, y, sample_weight
         )
+        self._set_ensemble(ensemble, metric)
 
     def _set_results(
         self, outcome, final, candidates, profile, metric, splits, X, y, sample_weight
@@ -328,6 +341,58 @@ class _AutoMLBase(BaseEstimator):
         self.scorer_ = metric.scorer
         if profile.task != "regression":
             self.classes_ = np.asarray(profile.classes)
+
+    def _ensembles(self, profile: DatasetProfile, metric: Metric) -> bool:
+        """Whether an ensemble may be built: on, and not for a decision threshold tuned for
+        f1 or mcc (a soft vote would decide at 0.5, not at the members' thresholds)."""
+        tuned = metric.name in THRESHOLD_METRICS and profile.task == "binary"
+        return bool(self.ensemble) and self.ensemble_size > 0 and not tuned
+
+    def _set_ensemble(self, ensemble: Ensemble | None, metric: Metric) -> None:
+        """``ensemble_``, ``ensemble_score_`` and ``ensemble_fold_scores_``."""
+        if ensemble is None:
+            self.ensemble_, self.ensemble_score_, self.ensemble_fold_scores_ = None, None, None
+            return
+        scores = dict(zip(self.leaderboard_["trial"], self.leaderboard_[metric.name]))
+        self.ensemble_ = pd.DataFrame(
+            {
+                "trial": ensemble.trials,
+                "algorithm": ensemble.algorithms,
+                "weight": ensemble.weights,
+                metric.name: [scores[t] for t in ensemble.trials],
+            }
+        ).sort_values("weight", ascending=False, kind="stable", ignore_index=True)
+        self.ensemble_score_ = ensemble.score
+        self.ensemble_fold_scores_ = list(ensemble.fold_scores)
+
+    def _portfolio_configurations(
+        self, candidates: dict, task: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The portfolio's configurations for ``task`` that apply to these candidates.
+
+        Entries of algorithms that are not candidates here (not installed, left out by
+        ``algorithms``, or above their row limit) are passed over. An entry outside a
+        space is skipped for the built-in portfolio (a user's space file may have narrowed
+        it) and an error for the user's own file.
+        """
+        if self.portfolio is False or self.strategy in ("grid", "manual"):
+            return []
+        builtin = self.portfolio is True
+        path = builtin_portfolio() if builtin else Path(str(self.portfolio))
+        if builtin and not path.is_file():
+            return []
+        out = []
+        for i, entry in enumerate(read_portfolio(path, task)):
+            algorithm = entry.pop("algorithm")
+            if algorithm not in candidates:
+                continue
+            try:
+                out.append((algorithm, complete_config(candidates[algorithm], entry)))
+            except InvalidParameterError as exc:
+                if not builtin:
+                    raise InvalidParameterError(f"{path}: configurations[{i}]: {exc}") from None
+                logger.info("Portfolio entry %d skipped: %s", i, exc)
+        return out
 
     def _user_configurations(self, candidates: dict) -> list[tuple[str, dict[str, Any]]]:
         out = []
@@ -487,13 +552,43 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         counts what is left. Refused if the data or settings differ.
     random_state : int or None, default=None
         Seed for folds, sampler and estimators.
+    ensemble : bool, default=True
+        Return a weighted ensemble of the best trials when it beats the best trial on the
+        inner folds: greedy ensemble selection with replacement (Caruana et al., 2004)
+        over the out-of-fold predictions of the best 50 trials, the members refit on all
+        rows within the time budget (the search keeps time free for it), combined in a
+        soft-voting ``VotingClassifier`` (``VotingRegressor`` for regression) of
+        ``FrozenEstimator`` members. Not built for ``metric="f1"`` or ``"mcc"`` on binary
+        targets, whose decision threshold is tuned per pipeline.
+    ensemble_size : int, default=25
+        Rounds of the selection (members counted with repetition; weights are counts over
+        rounds). The prefix of rounds with the best score is kept.
+    portfolio : bool or path, default=True
+        The configurations the search opens with (strategies "bayesian" and "random"),
+        after ``configurations``. True: the built-in portfolio, learned on other data sets
+        (``search_spaces/portfolio.toml``; see BENCHMARKS.md); a path: your own file of
+        ``[[configurations]]`` tables (``algorithm = "..."``, parameter values, optionally
+        ``task = "binary"``) with ``schema_version = 1``; False: each algorithm's opening
+        configuration only. Algorithms the portfolio leaves out open with theirs anyway.
     task : {"binary", "multiclass"} or None, default=None
         Override the task inferred from the target.
 
     Attributes
     ----------
-    best_pipeline_ : sklearn.pipeline.Pipeline
-        The best configuration refit on all rows (see ``fitted_on_``).
+    best_pipeline_ : sklearn.pipeline.Pipeline, VotingClassifier or VotingRegressor
+        The final model: the ensemble (see ``ensemble_``), or the best configuration
+        refit on all rows (see ``fitted_on_``). Plain scikit-learn either way.
+    ensemble_ : pandas.DataFrame or None
+        The ensemble's members (``trial``, ``algorithm``, ``weight``, the trial's own CV
+        score), largest weight first; None when the final model is the best trial alone
+        (``ensemble=False``, or no ensemble beat it, or its members could not be refit in
+        time). ``best_params_``, ``best_score_`` and ``best_algorithm_`` always describe
+        the best single trial.
+    ensemble_score_ : float or None
+        The ensemble's mean score on the inner folds (``ensemble_fold_scores_``: per fold).
+        Optimistic: its members and weights were chosen on those folds; ``outer_cv``
+        measures the ensemble honestly. The report shows it as a row of its leaderboard;
+        ``leaderboard_`` itself lists trials only.
     fitted_on_ : str
         ``"all rows"``; or, when the refit could not finish within the time budget, why
         ``best_pipeline_`` is the best trial's model from its last training fold.
@@ -561,6 +656,9 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         study_name: str = "automl",
         resume: bool = False,
         random_state: int | None = None,
+        ensemble: bool = True,
+        ensemble_size: int = ENSEMBLE_SIZE,
+        portfolio: bool | str | Path = True,
         task: str | None = None,
     ) -> None:
         super().__init__(
@@ -585,6 +683,9 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
             study_name=study_name,
             resume=resume,
             random_state=random_state,
+            ensemble=ensemble,
+            ensemble_size=ensemble_size,
+            portfolio=portfolio,
         )
         self.task = task
 

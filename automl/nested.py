@@ -246,11 +246,17 @@ def run_outer_fold(
         row[name] = m.score(
             estimator.best_pipeline_, X_test, y_test, None if w is None else w[test]
         )
+    members = estimator.ensemble_
     row.update(
         {
-            "algorithm": estimator.best_algorithm_,
-            "params": {k: v for k, v in estimator.best_params_.items() if k != "algorithm"},
-            "inner_best": estimator.best_score_,
+            # what was scored on the outer fold: the ensemble, or the best trial
+            "algorithm": estimator.best_algorithm_ if members is None else "ensemble",
+            "params": {k: v for k, v in estimator.best_params_.items() if k != "algorithm"}
+            if members is None
+            else {
+                f"trial {r.trial} ({r.algorithm})": round(r.weight, 4) for r in members.itertuples()
+            },
+            "inner_best": estimator.best_score_ if members is None else estimator.ensemble_score_,
             "trials": estimator.n_trials_,
             "seconds": elapsed,
         }

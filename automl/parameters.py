@@ -81,6 +81,24 @@ def check_settings(estimator: Any) -> None:
             f"The 'memory_limit' parameter must be a positive number "
             f"of MB or None; got {e.memory_limit!r}."
         )
+    if not isinstance(e.ensemble, (bool, np.bool_)):
+        raise InvalidParameterError(
+            f"The 'ensemble' parameter must be True or False; got {e.ensemble!r}."
+        )
+    if not (
+        isinstance(e.ensemble_size, (int, np.integer))
+        and not isinstance(e.ensemble_size, bool)
+        and e.ensemble_size >= 1
+    ):
+        raise InvalidParameterError(
+            f"The 'ensemble_size' parameter must be an int >= 1 (selection rounds); got "
+            f"{e.ensemble_size!r}. To turn the ensemble off, pass ensemble=False."
+        )
+    if not isinstance(e.portfolio, (bool, str, os.PathLike)):
+        raise InvalidParameterError(
+            "The 'portfolio' parameter must be True (the built-in portfolio), False (none) "
+            f"or the path of a portfolio TOML file; got {e.portfolio!r}."
+        )
     if e.callbacks is not None and not all(callable(c) for c in e.callbacks):
         raise InvalidParameterError(
             f"The 'callbacks' parameter must be a list of callables "

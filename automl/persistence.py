@@ -52,10 +52,10 @@ MAX_CATEGORIES_KEPT = 1000
 EXPECTED_SAVE_SECONDS = 0.1
 
 # What automl's own pipeline parts hold beyond skops' defaults, in every pipeline that has
-# them: the preprocessing (skrub's date features among it), and the decision-threshold
-# tuning for f1 and mcc (a scorer and its metric function). Each algorithm declares the
-# types of its fitted estimator in its space file (``trusted_types``); a test saves one
-# pipeline of every registered algorithm.
+# them: the preprocessing (skrub's date features among it), the decision-threshold
+# tuning for f1 and mcc (a scorer and its metric function), and the ensemble's vote. Each
+# algorithm declares the types of its fitted estimator in its space file
+# (``trusted_types``); a test saves one pipeline of every registered algorithm.
 PIPELINE_TYPES = (
     "numpy.dtype",
     "operator.methodcaller",
@@ -71,6 +71,9 @@ PIPELINE_TYPES = (
     "skrub._apply_to_each_col.ApplyToEachCol",
     "skrub._datetime_encoder.DatetimeEncoder",
     "skrub.selectors._base.All",
+    # an ensemble: a VotingClassifier/VotingRegressor over FrozenEstimator members (both
+    # trusted by skops) keeps its members by name in a Bunch
+    "sklearn.utils._bunch.Bunch",
 )
 # A method call by name could call any method of the data at predict time, so a loaded
 # pipeline may hold only the ones automl's preprocessing makes (checked before it is used).
@@ -152,8 +155,9 @@ def save_model(model: Any, frame: Any, path: str | Path) -> Path:
         ),
         "metric": model.metric_,
         "best_algorithm": model.best_algorithm_,
-        # whose declared types loading trusts (an ensemble would list each member)
-        "algorithms": [model.best_algorithm_],
+        # whose declared types loading trusts (each member of an ensemble)
+        "algorithms": _algorithms(model),
+        "ensemble": _ensemble_members(model),
         "best_params": {k: _plain(v) for k, v in model.best_params_.items()},
         "cv_score": model.best_score_,
         "cv_folds": model.n_splits_,
@@ -228,11 +232,30 @@ def load_model(
     return SavedModel(pipeline, meta)
 
 
+def _algorithms(model: Any) -> list[str]:
+    """The algorithms in the final model: the best, or every member of the ensemble."""
+    members = getattr(model, "ensemble_", None)
+    if members is None:
+        return [model.best_algorithm_]
+    return sorted(set(members["algorithm"]))
+
+
+def _ensemble_members(model: Any) -> list[dict[str, Any]] | None:
+    members = getattr(model, "ensemble_", None)
+    if members is None:
+        return None
+    return [
+        {"trial": int(r.trial), "algorithm": r.algorithm, "weight": float(r.weight)}
+        for r in members.itertuples()
+    ]
+
+
 def _required_libraries(model: Any) -> tuple[str, ...]:
-    """The distributions that provide the modules the model's algorithm ``requires``."""
-    spec = load_registry(getattr(model, "spaces", None) or ()).get(model.best_algorithm_)
+    """The distributions that provide the modules the model's algorithms ``require``."""
+    registry = load_registry(getattr(model, "spaces", None) or ())
+    specs = [registry[a] for a in _algorithms(model) if a in registry]
     names: set[str] = set()
-    for module in spec.requires if spec is not None else ():
+    for module in sorted({m for spec in specs for m in spec.requires}):
         try:  # usually the distribution has the module's name (lightgbm, xgboost, catboost)
             importlib_metadata.version(module)
             names.add(module)

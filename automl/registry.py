@@ -34,6 +34,7 @@ from automl.exceptions import (
     did_you_mean,
 )
 from automl.space.loading import load_space
+from automl.space.portfolio import PORTFOLIO_FILE
 from automl.space.schema import AlgorithmSpec
 
 logger = logging.getLogger("automl.registry")
@@ -50,10 +51,20 @@ def builtin_space_dir() -> Path:
     return package.parent / "search_spaces"
 
 
+def builtin_space_files() -> list[Path]:
+    """The built-in algorithms' space files (the portfolio file beside them is not one)."""
+    return sorted(p for p in builtin_space_dir().glob("*.toml") if p.name != PORTFOLIO_FILE)
+
+
+def builtin_portfolio() -> Path:
+    """The built-in portfolio file (see :mod:`automl.space.portfolio`)."""
+    return builtin_space_dir() / PORTFOLIO_FILE
+
+
 @lru_cache(maxsize=1)
 def _builtin_specs() -> tuple[AlgorithmSpec, ...]:
     folder = builtin_space_dir()
-    paths = sorted(folder.glob("*.toml"))
+    paths = builtin_space_files()
     if not paths:
         raise SearchSpaceError(
             f"No search space files found in {folder}; the installation "

@@ -146,6 +146,14 @@ def summary(model: Any) -> str:
         f"{model.best_score_:.4f} (dummy model {model.dummy_score_:.4f}); "
         f"{model.n_trials_} trials, {model.fit_time_:.1f}s."
     ]
+    members = getattr(model, "ensemble_", None)
+    if members is not None:
+        lines.append(
+            f"Final model: an ensemble of {len(members)} trials ("
+            + ", ".join(f"{r.algorithm} {r.weight:.2f}" for r in members.itertuples())
+            + f"), CV {metric} {model.ensemble_score_:.4f}: optimistic, chosen on the "
+            "same folds."
+        )
     nested = getattr(model, "nested_cv_", None)
     if nested is not None:
         low, high = nested.ci

@@ -111,6 +111,9 @@ class TrialTask:
         Return the last fold's fitted pipeline, the out-of-fold predictions and the model's
         size and predict time when the mean score beats this (None: always); the driver
         sends its algorithm's best so far, so only trials that may become it pay for that.
+    keep_oof : bool
+        Return the out-of-fold predictions when the mean score beats ``oof_bar`` (None:
+        always), for ensemble selection; the driver sends its pool's entry bar.
     """
 
     number: int
@@ -120,6 +123,8 @@ class TrialTask:
     stop_after: float | None = None
     prune_thresholds: dict[int, float] = field(default_factory=dict)
     keep_if_better_than: float | None = None
+    keep_oof: bool = False
+    oof_bar: float | None = None
 
     def run(self, context: SearchContext) -> TrialOutcome:
         started = time.monotonic()
@@ -163,11 +168,14 @@ class TrialTask:
                     f"stopped after fold {step}: the next fold would cross the time budget"
                 )
                 return outcome
+        if self.keep_oof and (self.oof_bar is None or metric.better(outcome.mean, self.oof_bar)):
+            outcome.oof = out_of_fold(fold_models, context)
         if self.keep_if_better_than is None or metric.better(
             outcome.mean, self.keep_if_better_than
         ):
             outcome.fold_model = fold_models[-1]
-            outcome.oof = out_of_fold(fold_models, context)
+            if outcome.oof is None:
+                outcome.oof = out_of_fold(fold_models, context)
             outcome.size_bytes = pickled_size(outcome.fold_model)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # recorded with the scores already

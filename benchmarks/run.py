@@ -40,6 +40,8 @@ LOCAL_SYSTEMS = (
     "automl",
     "automl_random",
     "automl_jobs2",
+    "automl_noens",
+    "automl_noportfolio",
     "hgb_default",
     "rf_default",
     "lgbm_default",

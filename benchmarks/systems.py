@@ -58,9 +58,16 @@ def fit_automl(X, y, task, budget, seed, strategy="bayesian", **settings) -> Fit
         model.best_pipeline_,
         n_trials=model.n_trials_,
         time_to_first_model=to_first,
-        val_score=model.best_score_,
+        # the final model's own CV score: the ensemble's when there is one (optimistic)
+        val_score=model.best_score_
+        if getattr(model, "ensemble_score_", None) is None
+        else model.ensemble_score_,
         details={
             "best_algorithm": model.best_algorithm_,
+            "ensemble": None
+            if getattr(model, "ensemble_", None) is None
+            else model.ensemble_[["algorithm", "weight"]].to_dict("records"),
+            "best_trial_score": model.best_score_,
             "trial_states": states,
             "skipped_trials": skipped,
             "search_time": model.search_time_,
@@ -72,6 +79,16 @@ def fit_automl(X, y, task, budget, seed, strategy="bayesian", **settings) -> Fit
 
 def fit_automl_random(X, y, task, budget, seed) -> Fitted:
     return fit_automl(X, y, task, budget, seed, strategy="random")
+
+
+def fit_automl_noens(X, y, task, budget, seed) -> Fitted:
+    """Ablation: the best trial alone, no ensemble."""
+    return fit_automl(X, y, task, budget, seed, ensemble=False)
+
+
+def fit_automl_noportfolio(X, y, task, budget, seed) -> Fitted:
+    """Ablation: each algorithm's opening configuration instead of the learned portfolio."""
+    return fit_automl(X, y, task, budget, seed, portfolio=False)
 
 
 def fit_automl_jobs2(X, y, task, budget, seed) -> Fitted:
@@ -261,6 +278,8 @@ SYSTEMS: dict[str, Callable[..., Fitted]] = {
     "automl": fit_automl,
     "automl_random": fit_automl_random,
     "automl_jobs2": fit_automl_jobs2,
+    "automl_noens": fit_automl_noens,
+    "automl_noportfolio": fit_automl_noportfolio,
     "hgb_default": _drop_empty(fit_hgb_default),
     "rf_default": _drop_empty(fit_rf_default),
     "lgbm_default": _drop_empty(fit_lgbm_default),

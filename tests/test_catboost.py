@@ -40,6 +40,7 @@ def test_a_catboost_search_keeps_categories_native_and_its_model_file_loads(tmp_
         algorithms=["catboost"],
         random_state=0,
         configurations=cheap,
+        ensemble=False,  # the best trial's own pipeline is inspected
     )
     assert list(model.leaderboard_["state"]) == ["complete", "complete"]
     booster = model.best_pipeline_[-1].estimators_[0]

@@ -53,6 +53,7 @@ def test_a_balanced_configuration_weights_the_classes(tmp_path):
         strategy="manual",
         configurations=configurations,
         metric="balanced_accuracy",
+        ensemble=False,  # the best trial's own pipeline is inspected
         **FAST,
     )
     board = model.leaderboard_.sort_values("trial")

@@ -104,7 +104,7 @@ def test_an_installed_plugin_is_found_searched_saved_and_loaded(tmp_path):
             listed = automl.list_algorithms().set_index("algorithm")
             X, y = load_iris(return_X_y=True, as_frame=True)
             model = automl.fit(X, y, n_trials=4, time_budget=None, cv=2, random_state=0,
-                               algorithms=["demo_tree"])
+                               algorithms=["demo_tree"], ensemble=False)
             loaded = load_model(automl.save_model(model, X, "demo.automl"))
             print(json.dumps({
                 "source": listed.loc["demo_tree", "description"],

@@ -15,6 +15,7 @@ from automl.cli import EXIT_INTERRUPTED, UsageError
 from automl.cli.options import CV_HELP, parse_cv, read_configurations
 from automl.cli.progress import ProgressLine
 from automl.cli.tables import read_table
+from automl.ensemble import DEFAULT_SIZE as ENSEMBLE_SIZE
 from automl.execution import EXECUTORS
 from automl.persistence import EXPECTED_SAVE_SECONDS, save_model
 from automl.report import expected_write_seconds, write_report
@@ -93,6 +94,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="K",
         help="also estimate the score on new data by nested CV with K outer "
         "folds (shares the time budget)",
+    )
+    parser.add_argument(
+        "--no-ensemble",
+        action="store_true",
+        help="return the best single pipeline, not a weighted ensemble of the best trials "
+        "(by default an ensemble is built when it beats the best trial on the folds)",
+    )
+    parser.add_argument(
+        "--ensemble-size",
+        type=int,
+        default=ENSEMBLE_SIZE,
+        metavar="N",
+        help=f"rounds of greedy ensemble selection, members counted with repetition "
+        f"(default: {ENSEMBLE_SIZE})",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
@@ -205,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
         trial_time_limit=args.trial_time_limit,
         memory_limit=args.memory_limit,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
+        ensemble=not args.no_ensemble,
+        ensemble_size=args.ensemble_size,
     )
     # The report and the model file are part of the job: the search gets the budget less
     # what writing them is expected to take.
@@ -262,6 +279,12 @@ def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path
         "trial_states": {k: int(v) for k, v in counts.items()},
         "seconds": time.monotonic() - started,
         "fitted_on": model.fitted_on_,
+        "ensemble": None
+        if model.ensemble_ is None
+        else {
+            "cv_score": model.ensemble_score_,
+            "members": model.ensemble_[["trial", "algorithm", "weight"]].to_dict("records"),
+        },
         "time_budget": args.time_budget,
         "storage": storage,
         "nested_cv": None

@@ -49,6 +49,11 @@ from automl.report.stats import compare_to_best
 from automl.space.suggest import ALGORITHM_KEY, from_optuna_params
 
 SCHEMA_VERSION = 1
+ENSEMBLE_NOTE = (
+    "weighted average of its members' predictions (fit time: theirs, summed); its CV "
+    "score is optimistic, members and weights were chosen on these folds (nested CV "
+    "measures it)"
+)
 OOF_FOLDS = 5  # for a fit whose cv is not an int (a holdout or a splitter object)
 
 
@@ -118,7 +123,7 @@ def from_estimator(model: Any, X: Any, y: Any) -> dict[str, Any]:
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test_total = float(sum(len(te) for _, te in splits))
     study = model.study_
-    models = _best_trials(model, study, n_test_total)
+    models = _ensemble_entry(model) + _best_trials(model, study, n_test_total)
     models.append(
         {
             "algorithm": DUMMY,
@@ -250,6 +255,47 @@ def _kept_diagnostics(
     return found
 
 
+def _ensemble_entry(model: Any) -> list[dict[str, Any]]:
+    """The final ensemble as a leaderboard entry (none when the final model is one trial).
+
+    Its size and predict time are the sums of its members' (each algorithm's best trial,
+    as the search measured them) when every member is such a trial, else unknown.
+    """
+    members = getattr(model, "ensemble_", None)
+    if members is None:
+        return []
+    board = model.leaderboard_
+    fit_time = board.loc[board["trial"].isin(members["trial"]), "fit_time"].sum()
+    measured = {b.trial: b for b in getattr(model, "best_per_algorithm_", {}).values()}
+    found = [measured.get(int(t)) for t in members["trial"]]
+    parts = [p for p in found if p is not None and p.size_bytes is not None]
+    known = len(parts) == len(found)
+    return [
+        {
+            "algorithm": "ensemble",
+            "trial": None,
+            "mean": model.ensemble_score_,
+            "std": float(np.std(model.ensemble_fold_scores_)),
+            "folds": list(model.ensemble_fold_scores_),
+            "fit_time": float(fit_time) / model.n_splits_,
+            "predict_ms_per_1000": sum(p.predict_ms_per_1000 for p in parts) if known else None,
+            "size_bytes": sum(p.size_bytes for p in parts) if known else None,
+            "state": "ensemble",
+            "error": "",
+            "note": ENSEMBLE_NOTE,
+            "params": {
+                f"trial {r.trial} ({r.algorithm})": round(float(r.weight), 4)
+                for r in members.itertuples()
+            },
+            "other_metrics": {},
+            "members": [
+                {"trial": int(r.trial), "algorithm": r.algorithm, "weight": float(r.weight)}
+                for r in members.itertuples()
+            ],
+        }
+    ]
+
+
 def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[dict[str, Any]]:
     """The best complete trial of each algorithm, plus algorithms whose every trial failed."""
     models, seen = [], set()
@@ -260,7 +306,7 @@ def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[d
     for _, row in board.iterrows():
         name = row["algorithm"]
         if name in seen or row["state"] != "complete":
-            continue
+            continue  # the ensemble's row is _ensemble_entry's
         seen.add(name)
         attrs = trials[row["trial"]].user_attrs
         measured = measures.get(name)

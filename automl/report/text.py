@@ -83,6 +83,16 @@ def headline(r: dict[str, Any]) -> list[str]:
         f"Best: {r['best']}, {r['metric']} {mean_std(best)} over {r['n_splits']} folds"
         + (f" (dummy model {num(dummy['mean'])})." if dummy else ".")
     ]
+    ensemble = next((m for m in r["models"] if m["state"] == "ensemble"), None)
+    if ensemble:
+        members = ", ".join(
+            f"{m['algorithm']} (trial {m['trial']}) {m['weight']:.2f}" for m in ensemble["members"]
+        )
+        lines.append(
+            f"Final model: an ensemble of {len(ensemble['members'])} trials, weighted "
+            f"{members}; {r['metric']} {mean_std(ensemble)} on the same folds, an optimistic "
+            "figure (members and weights were chosen on them)."
+        )
     tied = [n for n in r["comparison"]["not_worse"] if n != r["best"]]
     lines.append(
         "Not significantly worse than the best on the same folds: "

@@ -2,7 +2,8 @@
 
 The deadline is for the search *and* the refit of its best configuration: time left for
 trials is the deadline less the expected refit (the best trial's mean fold fit time,
-scaled from fold size to all rows, with a margin). No trial starts whose expected
+scaled from fold size to all rows, with a margin), and, when an ensemble may follow, less
+the expected refits of the next best trials too. No trial starts whose expected
 duration (the median of its algorithm's earlier trials; before it ran, the others' scaled
 by relative cost) exceeds the time left.
 """
@@ -37,6 +38,9 @@ class BudgetClock:
         self.durations: dict[str, list[float]] = {}
         self.killed_after: dict[str, float] = {}
         self.best_fit_time = 0.0  # summed over the folds of the best trial
+        # the same for the next best trials, when an ensemble may refit them as well
+        self.member_fit_times: list[float] = []
+        self.selection_seconds = 0.0  # kept for ensemble selection, when there may be one
 
     def record(self, algorithm: str, seconds: float) -> None:
         """A complete trial's duration."""
@@ -60,19 +64,33 @@ class BudgetClock:
             return None
         return float(np.median(per_cost)) * self.costs[algorithm]
 
+    def refit_estimate(self, fit_time: float, margin: bool = True) -> float:
+        """Seconds to refit on all rows a trial whose folds took ``fit_time`` to fit."""
+        if fit_time <= 0:
+            return 0.0
+        plain = fit_time / self.n_folds * self.rows_scale
+        return plain * REFIT_SAFETY + REFIT_OVERHEAD if margin else plain
+
     def expected_refit(self, margin: bool = True) -> float:
         """Seconds to refit the best configuration on all rows; with a margin, what the
         search keeps free for it (the refit itself goes ahead when the plain estimate fits)."""
-        if self.best_fit_time <= 0:
+        return self.refit_estimate(self.best_fit_time, margin)
+
+    def expected_member_refits(self) -> float:
+        """Seconds kept for an ensemble: selecting it, and refitting its likely members
+        other than the best (with the margin)."""
+        if not self.member_fit_times:
             return 0.0
-        plain = self.best_fit_time / self.n_folds * self.rows_scale
-        return plain * REFIT_SAFETY + REFIT_OVERHEAD if margin else plain
+        refits = sum(self.refit_estimate(t) for t in self.member_fit_times)
+        return refits + self.selection_seconds
 
     def time_left(self) -> float | None:
         """Seconds left for trials (None: no deadline)."""
         if self.deadline is None:
             return None
-        return self.deadline - time.monotonic() - self.expected_refit()
+        return (
+            self.deadline - time.monotonic() - self.expected_refit() - self.expected_member_refits()
+        )
 
     def out_of_time(self, algorithms: list[str]) -> bool:
         """No time left, or every algorithm is expected to take longer than what is left."""

@@ -1,8 +1,9 @@
 """The search driver: ask Optuna for trials, submit them to an executor, tell the results back.
 
 The study stays in the driver; workers only run tasks. Every result is written by the
-driver. Opening configurations (the user's, then each algorithm's defaults, cheapest
-first) come before sampling.
+driver. Opening configurations come before sampling: the user's, then the portfolio's
+(learned across data sets, cheapest first), then the opening configuration of each
+algorithm the portfolio left out, cheapest first.
 
 Parallel trials and reproducibility. With a time budget, results are told as they come
 and a free slot is filled at once. Without one (``n_trials`` only), results are told in
@@ -34,9 +35,11 @@ from threadpoolctl import threadpool_limits
 
 from automl.builder import Candidate, sample_config
 from automl.data import DatasetProfile
+from automl.ensemble import PoolEntry, selection_seconds
 from automl.evaluation import Metric, Split
 from automl.execution.base import Executor, Finished, TaskFailure
 from automl.search.clock import BudgetClock
+from automl.search.pool import OOFPool
 from automl.search.progress import SearchProgress, publish
 from automl.search.record import MAX_FAILURES_IN_A_ROW, AlgorithmBest, SearchRecord
 from automl.search.study import MedianRule, create_study, make_sampler
@@ -64,6 +67,9 @@ class SearchSettings:
     time_budget: float | None = None  # the seconds that deadline stands for (for progress)
     trial_time_limit: float = 600.0
     configurations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # run after the user's configurations, before sampling (bayesian and random); an
+    # algorithm it leaves out opens with its own opening configuration
+    portfolio: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     sampler_seed: int | None = None
     estimator_seed: int | None = None
     prune: bool = True
@@ -72,6 +78,10 @@ class SearchSettings:
     callbacks: Sequence[Callable[[SearchProgress], Any]] = ()
     stop: threading.Event | None = None  # set by another thread: end as if interrupted
     sample_weight: np.ndarray | None = None  # per row: every fit and every score use it
+    # keep the out-of-fold predictions of this many of the best trials (0: none), for an
+    # ensemble, in at most this many bytes
+    pool_trials: int = 0
+    pool_bytes: int = 0
 
 
 @dataclass
@@ -88,6 +98,8 @@ class SearchOutcome:
     first_failure: TaskFailure | None = None
     # Each algorithm's best complete trial, with its out-of-fold predictions and measures.
     by_algorithm: dict[str, AlgorithmBest] = field(default_factory=dict)
+    # The best trials' out-of-fold predictions, best first (SearchSettings.pool_trials).
+    pool: list[PoolEntry] = field(default_factory=list)
 
 
 @dataclass
@@ -145,8 +157,11 @@ class Search:
             float(np.mean([len(tr) for tr, _ in splits])),
             len(y),
         )
+        if s.pool_trials and s.time_budget is not None:
+            self.clock.selection_seconds = selection_seconds(s.time_budget)
         self.rule = MedianRule(s.metric, len(splits), s.prune)
-        self.record = SearchRecord(self.study, s.metric, self.clock, self.rule)
+        pool = OOFPool(s.metric, s.pool_trials, s.pool_bytes)
+        self.record = SearchRecord(self.study, s.metric, self.clock, self.rule, pool)
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, executor: Executor) -> SearchOutcome:
@@ -208,6 +223,7 @@ class Search:
             *self.record.best_models,
             first_failure=self.record.first_failure,
             by_algorithm=self.record.by_algorithm,
+            pool=self.record.pool.candidates(),
         )
 
     def close(self) -> None:
@@ -331,6 +347,8 @@ class Search:
             stop_after=left,
             prune_thresholds=self.rule.thresholds(),
             keep_if_better_than=self.record.best_of(algorithm),
+            keep_oof=self.record.pool.enabled,
+            oof_bar=self.record.pool.bar(),
         )
 
     def _plan(self) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -342,8 +360,11 @@ class Search:
             ordered = sorted(self.candidates.values(), key=lambda c: c.spec.cost)
             yield from interleave([_labelled(c.name, grid_configs(c.params)) for c in ordered])
             return
+        yield from self.settings.portfolio
+        covered = {algorithm for algorithm, _ in self.settings.portfolio}
         for c in sorted(self.candidates.values(), key=lambda c: c.spec.cost):
-            yield c.name, c.opening_config()
+            if c.name not in covered:
+                yield c.name, c.opening_config()
 
     def _enqueue_next(self) -> bool:
         if any(

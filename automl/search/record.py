@@ -24,10 +24,15 @@ from automl.evaluation import Metric
 from automl.exceptions import TrialFailedWarning
 from automl.execution.base import Finished, TaskFailure
 from automl.search.clock import BudgetClock
+from automl.search.pool import OOFPool
 from automl.search.study import MedianRule, running_means
 from automl.trial import COMPLETE, TrialOutcome
 
 logger = logging.getLogger("automl.search")
+
+# With an ensemble, the time kept free at the end is for refitting this many of the best
+# trials (the best and the next ones); selected ensembles had 3 to 6 distinct members.
+ENSEMBLE_RESERVE = 4
 
 # An algorithm whose trials fail (raise, time out, crash, run out of memory) this many times
 # in a row is dropped from the rest of the search.
@@ -55,9 +60,17 @@ class SearchRecord:
     """Counts, the best so far, and dropped algorithms of one search; tells the study."""
 
     def __init__(
-        self, study: optuna.Study, metric: Metric, clock: BudgetClock, rule: MedianRule
+        self,
+        study: optuna.Study,
+        metric: Metric,
+        clock: BudgetClock,
+        rule: MedianRule,
+        pool: OOFPool | None = None,
     ) -> None:
         self.study, self.metric, self.clock, self.rule = study, metric, clock, rule
+        self.pool = OOFPool(metric, 0, 0) if pool is None else pool
+        # (score, fit time) of every complete trial, for the time kept free for the refits
+        self._fit_times: list[tuple[float, float]] = []
         self.counts = {"complete": 0, "pruned": 0, "failed": 0, "timed_out": 0}
         self.best: tuple[float, str] | None = None  # (value, algorithm)
         self.best_models: tuple[Any, np.ndarray | None] = (None, None)
@@ -141,6 +154,14 @@ class SearchRecord:
             )
         fit_time = attrs.get("fit_time", 0.0)
         self.clock.record(algorithm, fit_time + attrs.get("score_time", 0.0))
+        if outcome is not None:
+            refit = self.clock.refit_estimate(fit_time)
+            self.pool.add(number, algorithm, value, outcome.oof, refit)
+        if self.pool.enabled:
+            # an ensemble refits its members too: keep time free for the best few
+            self._fit_times.append((value, fit_time))
+            self._fit_times.sort(key=lambda p: -p[0] if self.metric.greater_is_better else p[0])
+            self.clock.member_fit_times = [t for _, t in self._fit_times[1:ENSEMBLE_RESERVE]]
         self.rule.add(running_means(attrs.get("fold_scores", [])))
         self.counts["complete"] += 1
         if self.best is None or self.metric.better(value, self.best[0]):

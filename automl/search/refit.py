@@ -40,15 +40,19 @@ def refit_best(
     expected: float,
     time_limit: float,
     fold_model: Any = None,
+    refitted: Any = None,
 ) -> FinalModel:
     """Refit the best trial on all rows before ``deadline``, or fall back to its fold model.
 
     ``expected``: the clock's estimate of the refit (seconds); ``time_limit``: the refit's
-    hard limit when there is no deadline.
+    hard limit when there is no deadline; ``refitted``: the best trial already refit on
+    all rows (as a member of an ensemble that was not kept), used as it is.
     """
     best = study.best_trial
     algorithm, config = sample_config(optuna.trial.FixedTrial(best.params), candidates)
     started = time.monotonic()
+    if refitted is not None:
+        return FinalModel(refitted, ALL_ROWS, 0.0)
     left = None if deadline is None else deadline - started
     if fold_model is not None and left is not None and expected > left:
         return _fold_model(
@@ -72,6 +76,50 @@ def refit_best(
         f"Refitting the best configuration (trial {best.number}, {algorithm}) "
         f"on all rows failed: {result}"
     )
+
+
+def refit_members(
+    study: optuna.Study,
+    trials: list[int],
+    candidates: dict[str, Candidate],
+    executor: Executor,
+    deadline: float | None,
+    time_limit: float,
+) -> dict[int, Any]:
+    """Refit the trials of an ensemble on all rows (as many at once as the executor runs),
+    before ``deadline``; returns the pipelines that were refit, by trial number.
+
+    A member whose refit fails, or is still running at the deadline (it is cancelled),
+    is left out and logged; the caller reweights the others.
+    """
+    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    for number in trials:
+        algorithm, config = sample_config(
+            optuna.trial.FixedTrial(by_number[number].params), candidates
+        )
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        executor.submit(RefitTask(number, algorithm, config, time_limit if left is None else left))
+    fitted: dict[int, Any] = {}
+    waiting = set(trials)
+    cancelled = False
+    while waiting:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0 and not cancelled:
+            cancelled = True
+            for number in waiting:
+                executor.cancel(number, "the time budget ran out during the ensemble's refit")
+        for finished in executor.wait(0.25 if left is None else min(0.25, max(left, 0.01))):
+            number = finished.task.number
+            waiting.discard(number)
+            if isinstance(finished.result, TaskFailure):
+                logger.warning(
+                    "Ensemble member (trial %d) left out: its refit failed (%s).",
+                    number,
+                    finished.result,
+                )
+            else:
+                fitted[number] = finished.result.pipeline
+    return fitted
 
 
 def _fold_model(model: Any, why: str, started: float) -> FinalModel:
