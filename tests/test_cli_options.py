@@ -134,3 +134,26 @@ def test_predictions_as_parquet_and_a_clear_error_without_pyarrow(frame, tmp_pat
     assert ran.returncode == 2, ran.stderr
     assert "writing Parquet needs pyarrow: pip install 'automl[parquet]'" in ran.stderr
     assert not (tmp_path / "q.parquet").exists()
+
+
+def test_portfolio_and_ensemble_options(frame, tmp_path):
+    csv = tmp_path / "data.csv"
+    frame.to_csv(csv, index=False)
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        'schema_version = 1\n[[configurations]]\ntask = "binary"\nalgorithm = "knn"\n'
+        "n_neighbors = 9\n"
+    )
+    algorithms = ["--algorithms", "knn,gaussian_nb,logistic_regression", "--trials", "4"]
+    out = tmp_path / "mine"
+    assert main(fit_args(str(csv), out, *algorithms, "--portfolio", str(mine))) == 0
+    study = optuna.load_study(study_name="automl", storage=f"sqlite:///{out / 'search.db'}")
+    first = min(study.trials, key=lambda t: t.number)
+    assert first.user_attrs["config"]["n_neighbors"] == 9
+    out = tmp_path / "plain"
+    assert main(fit_args(str(csv), out, *algorithms, "--portfolio", "none", "--no-ensemble")) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ensemble"] is None
+    study = optuna.load_study(study_name="automl", storage=f"sqlite:///{out / 'search.db'}")
+    assert min(study.trials, key=lambda t: t.number).params["algorithm"] == "gaussian_nb"
+    assert main(fit_args(str(csv), tmp_path / "bad", "--portfolio", str(tmp_path / "no.toml"))) == 2

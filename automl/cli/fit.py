@@ -96,6 +96,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "folds (shares the time budget)",
     )
     parser.add_argument(
+        "--portfolio",
+        default="builtin",
+        metavar="FILE",
+        help="the configurations the search opens with: 'builtin' (learned on other data "
+        "sets, the default), 'none' (each algorithm's default), or a TOML file of "
+        "[[configurations]] tables",
+    )
+    parser.add_argument(
         "--no-ensemble",
         action="store_true",
         help="return the best single pipeline, not a weighted ensemble of the best trials "
@@ -221,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
         memory_limit=args.memory_limit,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
         ensemble=not args.no_ensemble,
+        portfolio={"builtin": True, "none": False}.get(args.portfolio, args.portfolio),
         ensemble_size=args.ensemble_size,
     )
     # The report and the model file are part of the job: the search gets the budget less

@@ -42,7 +42,8 @@ def fit_final(
     metric = settings.metric
     best = study.best_trial
     ensemble = None
-    if ensemble_size > 0 and len(outcome.pool) >= 2:
+    # after Ctrl-C the user waits: the best trial alone, as before
+    if ensemble_size > 0 and len(outcome.pool) >= 2 and not outcome.interrupted:
         ensemble = _select(outcome, settings, ensemble_size, executor.capacity)
     refitted: dict[int, Any] = {}
     if ensemble is not None:
