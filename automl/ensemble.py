@@ -4,11 +4,13 @@ The search keeps the out-of-fold predictions of its best trials (:mod:`automl.se
 Selection starts from nothing and, round after round, adds (with replacement) the trial
 whose predictions most improve the weighted average's score on the rows the folds scored;
 the weights are how often each trial was added. The rounds stop at ``max_size``; the prefix
-with the best score is kept, so the result never scores worse than its first member.
+with the best pooled score is kept, so on those rows it never scores worse than its first
+member (the fold-mean score the search compares with the best trial may differ slightly).
 
-Scores of an average of predictions are taken with the search's own scorer, through a
-stand-in estimator that returns the stored predictions (:class:`StoredPredictions`), so any
-metric the search can use, a user's scorer included, also selects the ensemble. The
+Scores of an average of predictions are taken with scikit-learn's metric function for the
+default metrics, and otherwise with the search's scorer through a stand-in estimator that
+returns the stored predictions (:class:`StoredPredictions`; a scorer that needs
+``decision_function`` or the columns of X cannot score it, and there is no ensemble). The
 ensemble's score is, like a trial's, the mean of its scores on each fold's test rows; it is
 optimistic (members and weights are chosen on those same rows), which nested CV measures.
 
@@ -40,9 +42,11 @@ DEFAULT_SIZE = 25
 POOL_TRIALS = 50
 POOL_BYTES = 256 * 1024**2
 # Selection scores (trials kept) x (rounds) averages: about 2 s for 50 x 25 on 600 rows on
-# our machines. It gets a share of the time budget, at most this many seconds.
+# our machines. It gets a share of the time budget, at most this many seconds, and scores
+# at most this many rows (a random sample of them above).
 SELECTION_SHARE = 0.03
 MAX_SELECTION_SECONDS = 2.0
+SELECTION_ROWS = 20_000
 
 
 def selection_seconds(time_budget: float) -> float:
@@ -143,13 +147,18 @@ def select_ensemble(
     max_size: int = DEFAULT_SIZE,
     deadline: float | None = None,
     refit_budget: float | None = None,
+    refit_limit: float | None = None,
+    reserved: float = 0.0,
 ) -> Ensemble | None:
     """Greedy forward selection with replacement; None when the pool is empty.
 
-    Members are chosen by their score on every row some fold scored (pooled), then the
-    result is scored fold by fold like a trial. ``deadline`` (``time.monotonic()``) ends
-    the rounds early; ``refit_budget``: seconds the members' refits may take together (a
-    trial whose ``refit_seconds`` would cross it is not added).
+    Members are chosen by their score on the rows every kept trial's folds scored (at
+    most ``SELECTION_ROWS`` of them), then the result is scored fold by fold like a
+    trial. ``deadline`` (``time.monotonic()``) ends the selection early. Refit time:
+    a trial is not added when its ``refit_seconds`` exceed ``refit_limit`` (the time
+    left), or when the members' refits with ``reserved`` seconds (kept for the best
+    trial's own refit) would exceed ``refit_budget`` (the time left times the refits
+    that run at once).
     """
     pool = [c for c in pool if c.oof is not None]
     if not pool:
@@ -160,6 +169,8 @@ def select_ensemble(
     rows = np.flatnonzero(scored)
     if len(rows) == 0:
         return None
+    if len(rows) > SELECTION_ROWS:  # the ranking of averages needs no more
+        rows = np.sort(np.random.default_rng(0).choice(rows, SELECTION_ROWS, replace=False))
     w = None if sample_weight is None else sample_weight[rows]
     preds = [c.oof[rows] for c in pool]
     total = np.zeros_like(preds[0])
@@ -167,22 +178,27 @@ def select_ensemble(
     history: list[tuple[float, np.ndarray]] = []
     score = _pooled_scorer(metric, y[rows], classes, w)
     refits = np.array([c.refit_seconds for c in pool])
+    fits = [i for i in range(len(pool)) if refit_limit is None or refits[i] <= refit_limit]
     for size in range(1, max_size + 1):
-        spent = refits[counts > 0].sum()
+        spent = reserved + refits[counts > 0].sum()
         allowed = [
             i
-            for i in range(len(pool))
+            for i in fits
             if counts[i] or refit_budget is None or spent + refits[i] <= refit_budget
         ]
-        if not allowed:
+        scores: dict[int, float] = {}
+        for i in allowed:
+            if scores and deadline is not None and time.monotonic() > deadline:
+                break
+            scores[i] = score((total + preds[i]) / size)
+        if not scores:
             break
-        scores = {i: score((total + preds[i]) / size) for i in allowed}
-        pick = max(allowed, key=lambda i: _key(scores[i], metric))
+        pick = max(scores, key=lambda i: _key(scores[i], metric))
         total += preds[pick]
         counts[pick] += 1
         history.append((scores[pick], counts.copy()))
         if deadline is not None and time.monotonic() > deadline:
-            break
+            break  # a round cut short above still added its best of those it scored
     if not history:
         return None
     best = max(range(len(history)), key=lambda i: (_key(history[i][0], metric), -i))
@@ -247,6 +263,9 @@ def _pooled_scorer(
     """Score predictions of the selection rows: scikit-learn's metric function for the
     default metrics (the scorer's input checks cost more than the metric on small data,
     and selection scores thousands of averages), the scorer itself for any other."""
+    if not metric.builtin:  # a user's scorer named like a built-in metric is still theirs
+        positions = np.arange(len(y))[:, None]
+        return lambda p: metric.score(_stored(p, classes), positions, y, w)
     if metric.name == "roc_auc" and classes is not None:
         positive = np.asarray(y) == classes[1]
         return lambda p: float(roc_auc_score(positive, p[:, 1], sample_weight=w))

@@ -226,7 +226,6 @@ class _AutoMLBase(BaseEstimator):
             "random_state": self.random_state,
             "algorithms": None if self.algorithms is None else list(self.algorithms),
             "configurations": repr(self.configurations),
-            "portfolio": repr(self.portfolio),
             "prune": self.prune,
             "column_kinds": profile.kinds,
         }
@@ -332,9 +331,13 @@ class _AutoMLBase(BaseEstimator):
         self.best_per_algorithm_ = dict(outcome.by_algorithm)
         self.n_splits_ = len(splits)
         self.n_trials_ = len(study.trials)
-        self.dummy_score_ = float(
-            np.mean(dummy_scores(X, y, splits, metric, profile.task, sample_weight))
-        )
+        try:
+            dummy = dummy_scores(X, y, splits, metric, profile.task, sample_weight)
+        except (AttributeError, ValueError, TypeError) as exc:
+            # a user's scorer may need what the dummy model lacks (decision_function)
+            logger.info("The dummy model could not be scored (%r).", exc)
+            dummy = [np.nan]
+        self.dummy_score_ = float(np.mean(dummy))
         self.n_features_in_ = len(profile.columns)
         if not profile.positional:
             self.feature_names_in_ = np.asarray(profile.columns, dtype=object)
@@ -555,7 +558,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     ensemble : bool, default=True
         Return a weighted ensemble of the best trials when it beats the best trial on the
         inner folds: greedy ensemble selection with replacement (Caruana et al., 2004)
-        over the out-of-fold predictions of the best 50 trials, the members refit on all
+        over the out-of-fold predictions of the best 50 trials of this session (fewer if
+        their predictions would take over 256 MB), the members refit on all
         rows within the time budget (the search keeps time free for it), combined in a
         soft-voting ``VotingClassifier`` (``VotingRegressor`` for regression) of
         ``FrozenEstimator`` members. Not built for ``metric="f1"`` or ``"mcc"`` on binary

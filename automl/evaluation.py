@@ -62,6 +62,7 @@ class Metric:
     name: str
     scorer: Callable[..., float]
     greater_is_better: bool
+    builtin: bool = False  # one of metric_names(), not a user's scorer
 
     @property
     def direction(self) -> Literal["maximize", "minimize"]:
@@ -109,7 +110,7 @@ def resolve_metric(metric: str | Callable[..., float] | None, task: str) -> Metr
             f"The metric {metric!r} does not apply to {task} tasks. "
             f"Metrics for {task}: {metric_names(task)}."
         )
-    return Metric(metric, get_scorer(scorer_name), greater)
+    return Metric(metric, get_scorer(scorer_name), greater, builtin=True)
 
 
 Split = tuple[np.ndarray, np.ndarray]

@@ -80,6 +80,7 @@ class TrialOutcome:
     # predictions, and that model's pickled size and predict time (all read by the report).
     fold_model: Any = None
     oof: np.ndarray | None = None
+    oof_seconds: float = 0.0  # predicting the folds again for ``oof`` (part of the cost)
     size_bytes: int | None = None
     predict_ms_per_1000: float | None = None
 
@@ -168,14 +169,18 @@ class TrialTask:
                     f"stopped after fold {step}: the next fold would cross the time budget"
                 )
                 return outcome
-        if self.keep_oof and (self.oof_bar is None or metric.better(outcome.mean, self.oof_bar)):
-            outcome.oof = out_of_fold(fold_models, context)
-        if self.keep_if_better_than is None or metric.better(
+        in_pool = self.keep_oof and (
+            self.oof_bar is None or metric.better(outcome.mean, self.oof_bar)
+        )
+        best_of_its_algorithm = self.keep_if_better_than is None or metric.better(
             outcome.mean, self.keep_if_better_than
-        ):
+        )
+        if in_pool or best_of_its_algorithm:
+            t0 = time.perf_counter()
+            outcome.oof = out_of_fold(fold_models, context)
+            outcome.oof_seconds = time.perf_counter() - t0
+        if best_of_its_algorithm:
             outcome.fold_model = fold_models[-1]
-            if outcome.oof is None:
-                outcome.oof = out_of_fold(fold_models, context)
             outcome.size_bytes = pickled_size(outcome.fold_model)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # recorded with the scores already

@@ -186,3 +186,35 @@ def test_ensemble_size_must_be_a_positive_int(value):
         automl.AutoMLClassifier(ensemble_size=value, n_trials=2).fit(
             *make_classification(n_samples=60, random_state=0)
         )
+
+
+def test_a_scorer_that_cannot_score_stored_predictions_leaves_the_best_trial(caplog):
+    """A scorer on decision_function cannot score averaged probabilities: no ensemble, and
+    the search's result stands (the fit does not fail after the search)."""
+    from sklearn.metrics import make_scorer, roc_auc_score
+
+    scorer = make_scorer(roc_auc_score, response_method="decision_function")
+    X, y = make_classification(n_samples=300, n_features=8, random_state=2)
+    configurations = [
+        {"algorithm": "logistic_regression"},
+        {"algorithm": "logistic_regression", "C": 0.05},
+        {"algorithm": "logistic_regression", "C": 100.0},
+    ]
+    with caplog.at_level("WARNING", logger="automl.search"):
+        model = _diverse_fit(X, y, metric=scorer, configurations=configurations)
+    assert model.ensemble_ is None and isinstance(model.best_pipeline_, Pipeline)
+    assert "No ensemble" in caplog.text
+    assert np.isnan(model.dummy_score_)  # nor can it score the dummy model
+
+
+def test_a_users_scorer_named_like_a_builtin_metric_is_used_as_given():
+    """Selection scores a user's scorer through the scorer, even when it is called rmse
+    (a user's scorer is greater-is-better; the built-in rmse is not)."""
+    y, splits, left, right, _ = _noisy_views(seed=3)
+    builtin = resolve_metric("log_loss", "binary")
+    mine = type(builtin)("log_loss", builtin.scorer, True)  # a scorer object: -log_loss
+    pool = [PoolEntry(0, "a", -0.5, left), PoolEntry(1, "b", -0.5, right)]
+    chosen = select_ensemble(pool, y, splits, mine, (0, 1))
+    reference = select_ensemble(pool, y, splits, builtin, (0, 1))
+    assert chosen.trials == reference.trials and chosen.weights == reference.weights
+    assert chosen.score == pytest.approx(-reference.score)

@@ -5,27 +5,33 @@ Steps, all within what the deadline leaves:
 1. greedy ensemble selection over the out-of-fold predictions the search kept
    (:func:`automl.ensemble.select_ensemble`); kept only when it has two members or more
    and its mean fold score beats the best trial's;
-2. the members refit on all rows, the best trial first, as many at once as the executor
-   runs (:func:`automl.search.refit.refit_members`); a member that fails or runs out of
-   time is left out and the others reweighted, and the ensemble is kept only if it still
+2. the members refit on all rows, as many at once as the executor runs, after the best
+   trial's own refit, which runs whether or not it is a member
+   (:func:`automl.search.refit.refit_members`); a member that fails or runs out of time
+   is left out and the others reweighted, and the ensemble is kept only if it still
    beats the best trial;
-3. otherwise the best trial refit alone (:func:`automl.search.refit.refit_best`), reusing
-   its refit from step 2 when there was one.
+3. otherwise the best trial alone (:func:`automl.search.refit.refit_best`), from its refit
+   in step 2 when that ran (a failed one is not run again: its last training fold's
+   model is kept, as always when the refit fails).
+
+Selection keeps to the time the search left free: it scores within its share, and adds no
+trial whose refit would not fit in the time left (the best trial's refit counted first).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 
 from automl.builder import Candidate
 from automl.ensemble import Ensemble, reweighted, select_ensemble, voting_model
-from automl.execution.base import Executor
+from automl.execution.base import Executor, TaskFailure
 from automl.search.loop import SearchOutcome, SearchSettings
 from automl.search.refit import ALL_ROWS, FinalModel, refit_best, refit_members
+from automl.trial import RefitOutcome
 
 logger = logging.getLogger("automl.search")
 
@@ -45,27 +51,24 @@ def fit_final(
     # after Ctrl-C the user waits: the best trial alone, as before
     if ensemble_size > 0 and len(outcome.pool) >= 2 and not outcome.interrupted:
         ensemble = _select(outcome, settings, ensemble_size, executor.capacity)
-    refitted: dict[int, Any] = {}
+    refits: dict[int, RefitOutcome | TaskFailure] = {}
     if ensemble is not None:
         started = time.monotonic()
-        order = sorted(ensemble.trials, key=lambda t: t != best.number)
-        refitted = refit_members(
+        # the best trial first, member or not: the fallback if the ensemble falls through
+        order = [best.number] + [t for t in ensemble.trials if t != best.number]
+        refits = refit_members(
             study, order, candidates, executor, settings.deadline, settings.trial_time_limit
         )
-        if len(refitted) < len(ensemble) and len(refitted) >= 2:
-            ensemble = reweighted(
-                ensemble,
-                list(refitted),
-                outcome.pool,
-                context.y,
-                context.splits,
-                metric,
-                context.profile.classes or None,
-                settings.sample_weight,
-            )
-        if len(refitted) >= 2 and metric.better(ensemble.score, study.best_value):
+        done = [t for t in ensemble.trials if isinstance(refits.get(t), RefitOutcome)]
+        if 2 <= len(done) < len(ensemble):
+            ensemble = _reweighted(ensemble, done, outcome, settings)
+        if (
+            ensemble is not None
+            and len(done) >= 2
+            and metric.better(ensemble.score, study.best_value)
+        ):
             model = voting_model(
-                [refitted[t] for t in ensemble.trials],
+                [refits[t].pipeline for t in ensemble.trials],  # type: ignore[union-attr]
                 [f"trial{t}_{a}" for t, a in zip(ensemble.trials, ensemble.algorithms)],
                 ensemble.weights,
                 context.X,
@@ -74,8 +77,8 @@ def fit_final(
             return FinalModel(model, ALL_ROWS, time.monotonic() - started), ensemble
         logger.info(
             "Ensemble not kept: %d of its %d members were refit in time.",
-            len(refitted),
-            len(ensemble),
+            len(done),
+            len(ensemble) if ensemble is not None else 0,
         )
     final = refit_best(
         study,
@@ -85,7 +88,7 @@ def fit_final(
         outcome.clock.expected_refit(margin=False),
         settings.trial_time_limit,
         outcome.best_fold_model,
-        refitted=refitted.get(best.number),
+        refitted=refits.get(best.number),
     )
     return final, None
 
@@ -93,16 +96,20 @@ def fit_final(
 def _select(
     outcome: SearchOutcome, settings: SearchSettings, ensemble_size: int, capacity: int
 ) -> Ensemble | None:
-    context, metric = outcome.context, settings.metric
+    context, metric, clock = outcome.context, settings.metric, outcome.clock
     started = time.monotonic()
-    deadline, refit_budget = None, None
+    deadline = refit_budget = refit_limit = None
     if settings.deadline is not None:
-        deadline = started + outcome.clock.selection_seconds
+        deadline = min(started + clock.selection_seconds, settings.deadline)
+        refit_limit = max(settings.deadline - deadline, 0.0)
         # the members refit as many at once as the executor runs
-        refit_budget = max(settings.deadline - deadline, 0.0) * capacity
+        refit_budget = refit_limit * capacity
+    best = outcome.study.best_trial.number
+    # the best trial's refit is counted once, in ``reserved``
+    pool = [replace(e, refit_seconds=0.0) if e.trial == best else e for e in outcome.pool]
     try:
         ensemble = select_ensemble(
-            outcome.pool,
+            pool,
             context.y,
             context.splits,
             metric,
@@ -111,9 +118,12 @@ def _select(
             max_size=ensemble_size,
             deadline=deadline,
             refit_budget=refit_budget,
+            refit_limit=refit_limit,
+            # the best trial is refit whatever is chosen (see fit_final)
+            reserved=clock.expected_refit(),
         )
-    except (ValueError, TypeError) as exc:  # a scorer that cannot take averaged predictions
-        logger.warning("No ensemble: scoring its predictions failed (%s).", exc)
+    except Exception as exc:  # a user's scorer that cannot score stored predictions
+        logger.warning("No ensemble: scoring averaged predictions failed (%r).", exc)
         return None
     best_value = float(outcome.study.best_value)
     if ensemble is None or len(ensemble) < 2 or not np.isfinite(ensemble.score):
@@ -126,3 +136,23 @@ def _select(
         )
         return None
     return ensemble
+
+
+def _reweighted(
+    ensemble: Ensemble, done: list[int], outcome: SearchOutcome, settings: SearchSettings
+) -> Ensemble | None:
+    context = outcome.context
+    try:
+        return reweighted(
+            ensemble,
+            done,
+            outcome.pool,
+            context.y,
+            context.splits,
+            settings.metric,
+            context.profile.classes or None,
+            settings.sample_weight,
+        )
+    except Exception as exc:  # as in _select
+        logger.warning("No ensemble: scoring the refit members failed (%r).", exc)
+        return None

@@ -2,8 +2,10 @@
 
 At most ``max_trials`` trials and ``max_bytes`` of predictions are kept: the best by score,
 the worst evicted when a better one arrives. The driver sends each trial the pool's entry
-bar (:meth:`OOFPool.bar`), so a trial that cannot get in does not predict its folds again
-or ship its predictions back.
+bar (:meth:`OOFPool.bar`), so a trial that can get in neither here nor as its algorithm's
+best (whose predictions the report reads) does not predict its folds again or ship its
+predictions back. Only this session's trials are kept (a resumed run's earlier trials
+have no predictions).
 """
 
 from __future__ import annotations

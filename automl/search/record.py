@@ -153,7 +153,8 @@ class SearchRecord:
                 )
             )
         fit_time = attrs.get("fit_time", 0.0)
-        self.clock.record(algorithm, fit_time + attrs.get("score_time", 0.0))
+        extra = 0.0 if outcome is None else outcome.oof_seconds
+        self.clock.record(algorithm, fit_time + attrs.get("score_time", 0.0) + extra)
         if outcome is not None:
             refit = self.clock.refit_estimate(fit_time)
             self.pool.add(number, algorithm, value, outcome.oof, refit)

@@ -18,7 +18,7 @@ import optuna
 
 from automl.builder import Candidate, sample_config
 from automl.execution.base import Executor, Finished, TaskFailure
-from automl.trial import RefitTask
+from automl.trial import RefitOutcome, RefitTask
 
 logger = logging.getLogger("automl.search")
 
@@ -45,14 +45,15 @@ def refit_best(
     """Refit the best trial on all rows before ``deadline``, or fall back to its fold model.
 
     ``expected``: the clock's estimate of the refit (seconds); ``time_limit``: the refit's
-    hard limit when there is no deadline; ``refitted``: the best trial already refit on
-    all rows (as a member of an ensemble that was not kept), used as it is.
+    hard limit when there is no deadline; ``refitted``: what came of the best trial's
+    refit when it already ran with an ensemble's members (a ``RefitOutcome`` or a
+    ``TaskFailure``), used as it is rather than run again.
     """
     best = study.best_trial
     algorithm, config = sample_config(optuna.trial.FixedTrial(best.params), candidates)
     started = time.monotonic()
     if refitted is not None:
-        return FinalModel(refitted, ALL_ROWS, 0.0)
+        return _refit_result(refitted, fold_model, best.number, algorithm, started)
     left = None if deadline is None else deadline - started
     if fold_model is not None and left is not None and expected > left:
         return _fold_model(
@@ -65,15 +66,23 @@ def refit_best(
     finished: list[Finished] = []
     while not finished:
         finished = executor.wait(0.25)
-    result = finished[0].result
+    return _refit_result(finished[0].result, fold_model, best.number, algorithm, started, wall=True)
+
+
+def _refit_result(
+    result: Any, fold_model: Any, number: int, algorithm: str, started: float, wall: bool = False
+) -> FinalModel:
+    """The refit's pipeline (its time: the wall time from ``started``, or the fit's own
+    when it ran earlier), else the fold model, else an error."""
     if not isinstance(result, TaskFailure):
         for message in result.warnings:
             logger.info("Refit warning: %s", message)
-        return FinalModel(result.pipeline, ALL_ROWS, time.monotonic() - started)
+        seconds = time.monotonic() - started if wall else result.fit_time
+        return FinalModel(result.pipeline, ALL_ROWS, seconds)
     if fold_model is not None:
         return _fold_model(fold_model, f"the refit failed ({result})", started)
     raise RuntimeError(
-        f"Refitting the best configuration (trial {best.number}, {algorithm}) "
+        f"Refitting the best configuration (trial {number}, {algorithm}) "
         f"on all rows failed: {result}"
     )
 
@@ -85,12 +94,12 @@ def refit_members(
     executor: Executor,
     deadline: float | None,
     time_limit: float,
-) -> dict[int, Any]:
-    """Refit the trials of an ensemble on all rows (as many at once as the executor runs),
-    before ``deadline``; returns the pipelines that were refit, by trial number.
+) -> dict[int, RefitOutcome | TaskFailure]:
+    """Refit trials on all rows (as many at once as the executor runs) before
+    ``deadline``; returns what came of each, by trial number.
 
-    A member whose refit fails, or is still running at the deadline (it is cancelled),
-    is left out and logged; the caller reweights the others.
+    A refit that fails, or is still running at the deadline (it is cancelled), comes
+    back as a ``TaskFailure`` and is logged; the caller reweights the other members.
     """
     by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
     for number in trials:
@@ -99,7 +108,7 @@ def refit_members(
         )
         left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
         executor.submit(RefitTask(number, algorithm, config, time_limit if left is None else left))
-    fitted: dict[int, Any] = {}
+    results: dict[int, RefitOutcome | TaskFailure] = {}
     waiting = set(trials)
     cancelled = False
     while waiting:
@@ -111,15 +120,10 @@ def refit_members(
         for finished in executor.wait(0.25 if left is None else min(0.25, max(left, 0.01))):
             number = finished.task.number
             waiting.discard(number)
+            results[number] = finished.result
             if isinstance(finished.result, TaskFailure):
-                logger.warning(
-                    "Ensemble member (trial %d) left out: its refit failed (%s).",
-                    number,
-                    finished.result,
-                )
-            else:
-                fitted[number] = finished.result.pipeline
-    return fitted
+                logger.warning("The refit of trial %d failed (%s).", number, finished.result)
+    return results
 
 
 def _fold_model(model: Any, why: str, started: float) -> FinalModel:
