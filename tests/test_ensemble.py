@@ -118,7 +118,9 @@ def test_the_final_model_is_a_frozen_soft_vote_of_the_members_refit_on_all_rows(
     assert len(model.ensemble_fold_scores_) == 3
     # leaderboard_ lists the trials; the report adds the ensemble's row
     assert len(model.leaderboard_) == len(DIVERSE) == model.n_trials_
-    report = Report.from_source(model, X, y).to_dict()
+    rendered = Report.from_source(model, X, y)
+    assert "ensemble" in rendered.to_html() and "optimistic" in rendered.to_markdown()
+    report = rendered.to_dict()
     row = report["models"][0]
     assert row["algorithm"] == "ensemble" and row["mean"] == pytest.approx(model.ensemble_score_)
     assert "optimistic" in row["note"] and len(row["members"]) == len(model.ensemble_)
