@@ -56,7 +56,8 @@ def test_installed_package_ships_and_finds_the_space_files(tmp_path):
     )
     folder, count, worker, complete = out.stdout.split()
     assert Path(folder).resolve() == (target / "automl" / "search_spaces").resolve()
-    assert int(count) == len(shipped)
+    assert int(count) == len(shipped) - 1  # every space file is an algorithm, not the portfolio
+    assert "portfolio.toml" in shipped
     assert Path(worker).resolve().is_relative_to(target.resolve())
     assert int(complete) == 2
     # the optional extras the error messages name are declared in the installed metadata
