@@ -46,8 +46,8 @@ def test_a_baseline_row_equals_the_opening_trial_of_a_search(breast_cancer):
     X, y = breast_cancer
     algorithms = ["logistic_regression", "gaussian_nb"]
     result = automl.baseline(X, y, cv=3, algorithms=algorithms, random_state=7)
-    search = AutoMLClassifier(
-        n_trials=2, time_budget=None, cv=3, random_state=7, algorithms=algorithms
+    search = AutoMLClassifier(  # the baseline's promise: each algorithm's default
+        n_trials=2, time_budget=None, cv=3, random_state=7, algorithms=algorithms, portfolio=False
     ).fit(X, y)
     opening = search.leaderboard_.set_index("algorithm")
     board = result.leaderboard.set_index("algorithm")

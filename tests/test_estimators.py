@@ -64,11 +64,14 @@ def test_mixed_frame_with_unseen_category_at_predict(mixed):
 
 def test_same_seed_same_trials(breast_cancer):
     X, y = breast_cancer
-    runs = [AutoMLClassifier(n_trials=14, **FAST).fit(X, y) for _ in range(2)]
+    # without the portfolio (the same for every seed) the 14 trials reach the sampler
+    runs = [AutoMLClassifier(n_trials=14, portfolio=False, **FAST).fit(X, y) for _ in range(2)]
     boards = [r.leaderboard_.sort_values("trial") for r in runs]
     assert boards[0]["params"].tolist() == boards[1]["params"].tolist()
     np.testing.assert_allclose(boards[0]["roc_auc"], boards[1]["roc_auc"])
-    other = AutoMLClassifier(n_trials=14, time_budget=None, cv=3, random_state=1).fit(X, y)
+    other = AutoMLClassifier(
+        n_trials=14, time_budget=None, cv=3, random_state=1, portfolio=False
+    ).fit(X, y)
     assert (
         other.leaderboard_.sort_values("trial")["params"].tolist() != boards[0]["params"].tolist()
     )
@@ -162,7 +165,7 @@ def test_results_in_scikit_learn_shape(breast_cancer):
 
 def test_defaults_open_the_search_cheapest_first(breast_cancer):
     X, y = breast_cancer
-    model = AutoMLClassifier(n_trials=3, **FAST).fit(X, y)
+    model = AutoMLClassifier(n_trials=3, portfolio=False, **FAST).fit(X, y)
     opening = model.leaderboard_.sort_values("trial")["algorithm"].tolist()
     assert opening == ["gaussian_nb", "logistic_regression", "knn"]
 
@@ -294,6 +297,7 @@ def test_ctrl_c_in_process_keeps_the_finished_trials_and_returns_their_best(
         spaces=[space],
         executor="inprocess",
         algorithms=["gaussian_nb", "logistic_regression", "interrupt"],
+        portfolio=False,  # one opening trial per algorithm, cheapest first
         **FAST,
     ).fit(X, y)
     assert model.interrupted_
@@ -320,6 +324,7 @@ def test_ctrl_c_with_worker_processes_keeps_the_finished_trials(breast_cancer):
         callbacks=[press_ctrl_c],
         n_jobs=2,
         algorithms=["gaussian_nb", "logistic_regression", "knn"],
+        portfolio=False,
         **FAST,
     ).fit(X, y)
     assert model.interrupted_

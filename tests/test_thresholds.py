@@ -11,7 +11,15 @@ from sklearn.model_selection import TunedThresholdClassifierCV
 import automl
 from automl.persistence import load_model, save_model
 
-FAST = dict(n_trials=2, time_budget=None, cv=3, random_state=0, algorithms=["logistic_regression"])
+# the best trial's own pipeline is inspected: no ensemble
+FAST = dict(
+    n_trials=2,
+    time_budget=None,
+    cv=3,
+    random_state=0,
+    algorithms=["logistic_regression"],
+    ensemble=False,
+)
 
 
 @pytest.fixture(scope="module")
