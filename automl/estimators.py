@@ -96,7 +96,7 @@ class _AutoMLBase(BaseEstimator):
         random_state: int | None = None,
         ensemble: bool = True,
         ensemble_size: int = ENSEMBLE_SIZE,
-        portfolio: bool | str | Path = True,
+        portfolio: bool | str | Path = False,
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -567,13 +567,14 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     ensemble_size : int, default=25
         Rounds of the selection (members counted with repetition; weights are counts over
         rounds). The prefix of rounds with the best score is kept.
-    portfolio : bool or path, default=True
+    portfolio : bool or path, default=False
         The configurations the search opens with (strategies "bayesian" and "random"),
-        after ``configurations``. True: the built-in portfolio, learned on other data sets
-        (``search_spaces/portfolio.toml``; see BENCHMARKS.md); a path: your own file of
-        ``[[configurations]]`` tables (``algorithm = "..."``, parameter values, optionally
-        ``task = "binary"``) with ``schema_version = 1``; False: each algorithm's opening
-        configuration only. Algorithms the portfolio leaves out open with theirs anyway.
+        after ``configurations``. False: each algorithm's opening configuration. True: the
+        built-in portfolio, learned on other data sets (``search_spaces/portfolio.toml``);
+        off by default because at 60 s it did not beat the openings on our benchmark (see
+        BENCHMARKS.md). A path: your own file of ``[[configurations]]`` tables
+        (``algorithm = "..."``, parameter values, optionally ``task = "binary"``) with
+        ``schema_version = 1``. Algorithms a portfolio leaves out open with theirs anyway.
     task : {"binary", "multiclass"} or None, default=None
         Override the task inferred from the target.
 
@@ -662,7 +663,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         random_state: int | None = None,
         ensemble: bool = True,
         ensemble_size: int = ENSEMBLE_SIZE,
-        portfolio: bool | str | Path = True,
+        portfolio: bool | str | Path = False,
         task: str | None = None,
     ) -> None:
         super().__init__(

@@ -86,9 +86,9 @@ def fit_automl_noens(X, y, task, budget, seed) -> Fitted:
     return fit_automl(X, y, task, budget, seed, ensemble=False)
 
 
-def fit_automl_noportfolio(X, y, task, budget, seed) -> Fitted:
-    """Ablation: each algorithm's opening configuration instead of the learned portfolio."""
-    return fit_automl(X, y, task, budget, seed, portfolio=False)
+def fit_automl_portfolio(X, y, task, budget, seed) -> Fitted:
+    """The learned portfolio opens the search (instead of each algorithm's default)."""
+    return fit_automl(X, y, task, budget, seed, portfolio=True)
 
 
 def fit_automl_jobs2(X, y, task, budget, seed) -> Fitted:
@@ -279,7 +279,7 @@ SYSTEMS: dict[str, Callable[..., Fitted]] = {
     "automl_random": fit_automl_random,
     "automl_jobs2": fit_automl_jobs2,
     "automl_noens": fit_automl_noens,
-    "automl_noportfolio": fit_automl_noportfolio,
+    "automl_portfolio": fit_automl_portfolio,
     "hgb_default": _drop_empty(fit_hgb_default),
     "rf_default": _drop_empty(fit_rf_default),
     "lgbm_default": _drop_empty(fit_lgbm_default),

@@ -144,10 +144,10 @@ def test_every_builtin_portfolio_entry_is_in_its_algorithms_space(task):
             assert set(entry) <= set(config)
 
 
-def test_the_builtin_portfolio_is_used_by_default():
+def test_the_builtin_portfolio_opens_the_search_when_asked_for():
     X, y = _data()
     model = automl.AutoMLClassifier(
-        n_trials=3, time_budget=None, cv=3, random_state=0, ensemble=False
+        n_trials=3, time_budget=None, cv=3, random_state=0, ensemble=False, portfolio=True
     ).fit(X, y)
     first = read_portfolio(builtin_portfolio(), "binary")[0]
     algorithm, config = _opening(model, 1)[0]

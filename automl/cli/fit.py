@@ -97,11 +97,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--portfolio",
-        default="builtin",
+        default="none",
         metavar="FILE",
-        help="the configurations the search opens with: 'builtin' (learned on other data "
-        "sets, the default), 'none' (each algorithm's default), or a TOML file of "
-        "[[configurations]] tables",
+        help="the configurations the search opens with: 'none' (each algorithm's default, "
+        "the default), 'builtin' (learned on other data sets; see BENCHMARKS.md), or a "
+        "TOML file of [[configurations]] tables",
     )
     parser.add_argument(
         "--no-ensemble",
