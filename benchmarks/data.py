@@ -7,6 +7,9 @@ virtual environments, where automl is not installed.
 from __future__ import annotations
 
 import json
+import os
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +107,25 @@ def as_category(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, 
             train[c] = train[c].astype(float)
             test[c] = test[c].astype(float)
     return train, test
+
+
+def run_spec_file(run: Callable[[dict], dict], spec_path: str, out_path: str) -> int:
+    """Run one (data set, split, system) described in SPEC and write its result to OUT.
+
+    What every worker script's ``main`` does (ours, and the peers' in their own
+    environments): a failure is written as a result, not raised, and OUT appears whole
+    (written aside, then renamed) so the runner never reads half a file.
+    """
+    spec = json.loads(Path(spec_path).read_text())
+    try:
+        result = run(spec)
+    except Exception as exc:  # recorded by the runner; the benchmark goes on
+        result = {
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}"[:2000],
+            "traceback": traceback.format_exc(limit=8),
+        }
+    with open(out_path + ".tmp", "w") as f:
+        json.dump(result, f)
+    os.replace(out_path + ".tmp", out_path)
+    return 0

@@ -8,16 +8,14 @@ running from other environments (``peers/*.py``) write the same OUT format.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import time
-import traceback
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchmarks.data import run_spec_file
 
 
 def prediction_payload(model: Any, X_test, task: str) -> dict[str, Any]:
@@ -83,19 +81,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     spec_path, out_path = argv if argv is not None else sys.argv[1:]
-    spec = json.loads(Path(spec_path).read_text())
-    try:
-        result = run(spec)
-    except Exception as exc:  # recorded by the runner; the benchmark goes on
-        result = {
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}"[:2000],
-            "traceback": traceback.format_exc(limit=8),
-        }
-    with open(out_path + ".tmp", "w") as f:
-        json.dump(result, f)
-    os.replace(out_path + ".tmp", out_path)
-    return 0
+    return run_spec_file(run, spec_path, out_path)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,11 @@ holdout, then a weighted ensemble), ``time_limit`` = the budget, one CPU and no 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
 import time
-import traceback
 import warnings
-from pathlib import Path
 
 # One core: benchmarks.run sets these in the child's environment; set them here too (before
 # numpy and the model libraries load) so that a hand-run of this script is pinned as well.
@@ -33,7 +30,7 @@ for _variable in (
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
-from benchmarks.data import read_table  # noqa: E402  (pandas/numpy/sklearn only)
+from benchmarks.data import read_table, run_spec_file  # noqa: E402  (pandas/numpy/sklearn only)
 
 # Our SEARCH_METRIC (benchmarks.systems) in AutoGluon's names.
 METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "root_mean_squared_error"}
@@ -146,19 +143,7 @@ def run(spec: dict) -> dict:
 
 def main() -> int:
     spec_path, out_path = sys.argv[1:3]
-    spec = json.loads(Path(spec_path).read_text())
-    try:
-        result = run(spec)
-    except Exception as exc:
-        result = {
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}"[:2000],
-            "traceback": traceback.format_exc(limit=8),
-        }
-    with open(out_path + ".tmp", "w") as f:
-        json.dump(result, f)
-    os.replace(out_path + ".tmp", out_path)
-    return 0
+    return run_spec_file(run, spec_path, out_path)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,11 @@ import os
 import sys
 import tempfile
 import time
-import traceback
 import warnings
-from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
-from benchmarks.data import read_table  # noqa: E402  (pandas/numpy/sklearn only)
+from benchmarks.data import read_table, run_spec_file  # noqa: E402  (pandas/numpy/sklearn only)
 
 METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 
@@ -93,19 +91,7 @@ def run(spec: dict) -> dict:
 
 def main() -> int:
     spec_path, out_path = sys.argv[1:3]
-    spec = json.loads(Path(spec_path).read_text())
-    try:
-        result = run(spec)
-    except Exception as exc:
-        result = {
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}"[:2000],
-            "traceback": traceback.format_exc(limit=8),
-        }
-    with open(out_path + ".tmp", "w") as f:
-        json.dump(result, f)
-    os.replace(out_path + ".tmp", out_path)
-    return 0
+    return run_spec_file(run, spec_path, out_path)
 
 
 if __name__ == "__main__":
