@@ -18,7 +18,8 @@ memory limit, is killed with its child processes and a fresh worker takes its pl
   script that starts a search needs no ``if __name__ == "__main__":`` guard.
 - Where multiprocessing may not start children (a Dask worker is a daemonic process),
   ``launcher="subprocess"`` starts workers as plain subprocesses instead
-  (:mod:`automl.execution.child`).
+  (:mod:`automl.execution.child`). Either way a worker takes tasks only once it says it
+  is ready (its imports done), so start-up never counts against a task's time limit.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from automl.execution.limits import default_memory_limit, kill_tree, resident_mb
 # of the limits. psutil's reading of a worker and its children costs about a millisecond.
 POLL_INTERVAL = 0.05
 WORKER_MODULE = "automl.execution.worker"
+# How long a new worker may take to import its libraries before it counts as failed.
+START_TIMEOUT = 120.0
 
 
 @dataclass
@@ -232,6 +235,7 @@ class ProcessExecutor(Executor):
     def _start_worker(self) -> None:
         try:
             worker = self._launch()
+            self._await_ready(worker)
             with self._lock:
                 closed = self._closed
                 if not closed:
@@ -244,6 +248,22 @@ class ProcessExecutor(Executor):
         finally:
             with self._lock:
                 self._starting -= 1
+
+    def _await_ready(self, worker: _Worker) -> None:
+        """Wait until ``worker`` has imported what it needs: a plain subprocess takes seconds
+        to start Python and import scikit-learn, which must not count against the time
+        limit of the first task it is given. A worker that dies first is an error."""
+        from automl.execution.worker import READY
+
+        try:
+            if worker.connection.poll(START_TIMEOUT) and worker.connection.recv() == READY:
+                return
+            why = f"no word from it within {START_TIMEOUT:.0f} s"
+        except (EOFError, OSError):
+            worker.process.join(timeout=1)
+            why = describe_exit(worker.process.exitcode)
+        self._kill(worker)
+        raise RuntimeError(f"the worker process did not start ({why})")
 
     def _launch(self) -> _Worker:
         if self._mp is None:

@@ -63,11 +63,17 @@ def _without_main_in_workers() -> None:
 _without_main_in_workers()
 
 
+# What a worker sends once it can take tasks (see ProcessExecutor._start_worker).
+READY = "ready"
+
+
 def main(connection: Connection) -> None:
     """Serve tasks from ``connection`` until it closes."""
     # Ctrl-C in a terminal reaches every process of the group: it is the driver's to act on.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
+    # Imports are done: a task's clock starts now, not while Python starts up.
+    connection.send(READY)
     loaded: tuple[str, Any] | None = None
     while True:
         try:
