@@ -21,7 +21,7 @@ from automl.adapters import BuildContext, constructor_params, load_adapter
 from automl.data import DatasetProfile
 from automl.exceptions import InvalidParameterError, did_you_mean
 from automl.preprocessing import build_preprocessor, categorical_positions, preprocessing_params
-from automl.space.schema import AlgorithmSpec, ParamSpec, task_family
+from automl.space.schema import AlgorithmSpec, EarlyStopping, ParamSpec, task_family
 from automl.space.suggest import ALGORITHM_KEY, is_active, opening_config, suggest_config
 
 
@@ -31,6 +31,8 @@ class Candidate:
 
     spec: AlgorithmSpec
     params: tuple[ParamSpec, ...]
+    # on when the rounds are found by early stopping in each fold rather than searched
+    early_stopping: EarlyStopping | None = None
 
     @property
     def name(self) -> str:
@@ -38,6 +40,13 @@ class Candidate:
 
     def opening_config(self) -> dict[str, Any]:
         return opening_config(self.params)
+
+    def max_rounds(self) -> int:
+        """The rounds a fold may fit before early stopping: the top of their declared range."""
+        if self.early_stopping is None:
+            raise ValueError(f"{self.name} has no early stopping")
+        rounds = next(p for p in self.spec.params if p.name == self.early_stopping.rounds)
+        return int(rounds.bounds[1])
 
 
 # Folds on which TunedThresholdClassifierCV picks a decision threshold (it then refits on all
@@ -60,13 +69,20 @@ BALANCE_PARAM = ParamSpec(
 )
 
 
-def make_candidate(spec: AlgorithmSpec, task: str, imbalanced: bool = False) -> Candidate:
+def make_candidate(
+    spec: AlgorithmSpec, task: str, imbalanced: bool = False, early_stopping: bool = False
+) -> Candidate:
     """``spec`` ready for ``task``; with ``imbalanced``, class balancing is searched too
-    (for learners whose space file declares ``[balanced]``)."""
+    (for learners whose space file declares ``[balanced]``); with ``early_stopping``, the
+    rounds of a learner whose file declares ``[early_stopping]`` are found in each fold
+    instead of searched (the parameter leaves the space)."""
     params = preprocessing_params(spec.preprocessing) + spec.params_for(task)
     if imbalanced and spec.balanced and task != "regression":
         params += (BALANCE_PARAM,)
-    return Candidate(spec, params)
+    stopping = spec.early_stopping if early_stopping else None
+    if stopping is not None:
+        params = tuple(p for p in params if p.name != stopping.rounds)
+    return Candidate(spec, params, stopping)
 
 
 def is_imbalanced(y: Any, task: str) -> bool:
@@ -107,6 +123,8 @@ def build_pipeline(
     }
     if config.get(BALANCE_PARAM.name) and targets.get(BALANCE_PARAM.name) == "balance":
         est_params.update(spec.balanced)
+    if candidate.early_stopping is not None and candidate.early_stopping.rounds not in config:
+        est_params[candidate.early_stopping.rounds] = candidate.max_rounds()
     if smoke:
         est_params.update(spec.smoke)
     cls = estimator_class(spec, profile.task)
@@ -155,6 +173,12 @@ def complete_config(candidate: Candidate, given: dict[str, Any]) -> dict[str, An
     make inactive are an error, as are unknown names and values outside the space.
     """
     known = {p.name: p for p in candidate.params}
+    stopping = candidate.early_stopping
+    if stopping is not None and stopping.rounds in given:
+        raise InvalidParameterError(
+            f"Configuration for {candidate.name!r} names {stopping.rounds!r}, which early "
+            "stopping finds in each fold. Remove it, or pass early_stopping=False to search it."
+        )
     for name, value in given.items():
         if name not in known:
             raise InvalidParameterError(

@@ -57,7 +57,7 @@ from automl.registry import builtin_portfolio, load_registry, select_candidates
 from automl.results import cv_results, leaderboard
 from automl.search import Search, SearchProgress, SearchSettings, fit_final
 from automl.space.portfolio import read_portfolio
-from automl.space.suggest import from_optuna_params
+from automl.space.suggest import trial_configuration
 from automl.storage import StudyStore, data_fingerprint
 
 logger = logging.getLogger("automl")
@@ -97,6 +97,7 @@ class _AutoMLBase(BaseEstimator):
         ensemble: bool = True,
         ensemble_size: int = ENSEMBLE_SIZE,
         portfolio: bool | str | Path = False,
+        early_stopping: bool = True,
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -122,6 +123,7 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble = ensemble
         self.ensemble_size = ensemble_size
         self.portfolio = portfolio
+        self.early_stopping = early_stopping
 
     # -- fit -----------------------------------------------------------------------------
     def fit(
@@ -228,6 +230,7 @@ class _AutoMLBase(BaseEstimator):
             "configurations": repr(self.configurations),
             "prune": self.prune,
             "column_kinds": profile.kinds,
+            "early_stopping": bool(self.early_stopping),
         }
 
     def _search(
@@ -239,7 +242,9 @@ class _AutoMLBase(BaseEstimator):
         registry = load_registry(self.spaces)
         specs = select_candidates(registry, profile.task, n_train, self.algorithms)
         imbalanced = is_imbalanced(y, profile.task)
-        candidates = {s.name: make_candidate(s, profile.task, imbalanced) for s in specs}
+        # no early stopping under a tuned decision threshold: the model step is its wrapper
+        stopping = bool(self.early_stopping) and not _tunes_threshold(profile, metric)
+        candidates = {s.name: make_candidate(s, profile.task, imbalanced, stopping) for s in specs}
         X = frame.to_numpy() if profile.from_array else frame
         if sample_weight is not None:
             _warn_unweighted(candidates, profile, metric)
@@ -319,7 +324,7 @@ class _AutoMLBase(BaseEstimator):
         self.metric_ = metric.name
         self.candidates_ = list(candidates)
         best = study.best_trial
-        algorithm, params = from_optuna_params(best.params)
+        algorithm, params = trial_configuration(best)
         self.best_algorithm_ = algorithm
         self.best_params_ = {"algorithm": algorithm, **params}
         self.best_score_ = float(best.value)
@@ -348,8 +353,9 @@ class _AutoMLBase(BaseEstimator):
     def _ensembles(self, profile: DatasetProfile, metric: Metric) -> bool:
         """Whether an ensemble may be built: on, and not for a decision threshold tuned for
         f1 or mcc (a soft vote would decide at 0.5, not at the members' thresholds)."""
-        tuned = metric.name in THRESHOLD_METRICS and profile.task == "binary"
-        return bool(self.ensemble) and self.ensemble_size > 0 and not tuned
+        return (
+            bool(self.ensemble) and self.ensemble_size > 0 and not _tunes_threshold(profile, metric)
+        )
 
     def _set_ensemble(self, ensemble: Ensemble | None, metric: Metric) -> None:
         """``ensemble_``, ``ensemble_score_`` and ``ensemble_fold_scores_``."""
@@ -389,6 +395,9 @@ class _AutoMLBase(BaseEstimator):
             algorithm = entry.pop("algorithm")
             if algorithm not in candidates:
                 continue
+            stopping = candidates[algorithm].early_stopping
+            if builtin and stopping is not None:
+                entry.pop(stopping.rounds, None)  # found by early stopping instead
             try:
                 out.append((algorithm, complete_config(candidates[algorithm], entry)))
             except InvalidParameterError as exc:
@@ -575,6 +584,16 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         BENCHMARKS.md). A path: your own file of ``[[configurations]]`` tables
         (``algorithm = "..."``, parameter values, optionally ``task = "binary"``) with
         ``schema_version = 1``. Algorithms a portfolio leaves out open with theirs anyway.
+    early_stopping : bool, default=True
+        Find the number of boosting rounds of LightGBM, XGBoost and HistGradientBoosting
+        by early stopping in each fold instead of searching it: the model fits on 90% of
+        the fold's training rows (at least 100 rows or 20% are held back) up to the top of
+        the rounds' range and stops after ``patience`` rounds (declared in the space
+        file's ``[early_stopping]`` table) without improvement of its loss on the rows
+        held back; the fold is scored on its own test rows as always. The refit on all
+        rows uses the mean of the rounds found in the folds (``best_params_`` and
+        ``leaderboard_`` show it). Off for ``metric="f1"`` or ``"mcc"`` on binary targets
+        (the threshold tuning wraps the model). False: the rounds are searched.
     task : {"binary", "multiclass"} or None, default=None
         Override the task inferred from the target.
 
@@ -664,6 +683,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         ensemble: bool = True,
         ensemble_size: int = ENSEMBLE_SIZE,
         portfolio: bool | str | Path = False,
+        early_stopping: bool = True,
         task: str | None = None,
     ) -> None:
         super().__init__(
@@ -691,6 +711,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
             ensemble=ensemble,
             ensemble_size=ensemble_size,
             portfolio=portfolio,
+            early_stopping=early_stopping,
         )
         self.task = task
 
@@ -740,6 +761,11 @@ def _n_splits(cv: Any) -> int:
     if isinstance(cv, (int, np.integer)):
         return int(cv)
     return cv.get_n_splits() if hasattr(cv, "get_n_splits") else len(list(cv))
+
+
+def _tunes_threshold(profile: DatasetProfile, metric: Metric) -> bool:
+    """Whether each pipeline tunes its decision threshold for the metric (f1, mcc)."""
+    return metric.name in THRESHOLD_METRICS and profile.task == "binary"
 
 
 def _any_complete(study: optuna.Study) -> bool:

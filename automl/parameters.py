@@ -81,6 +81,10 @@ def check_settings(estimator: Any) -> None:
             f"The 'memory_limit' parameter must be a positive number "
             f"of MB or None; got {e.memory_limit!r}."
         )
+    if not isinstance(e.early_stopping, (bool, np.bool_)):
+        raise InvalidParameterError(
+            f"The 'early_stopping' parameter must be True or False; got {e.early_stopping!r}."
+        )
     if not isinstance(e.ensemble, (bool, np.bool_)):
         raise InvalidParameterError(
             f"The 'ensemble' parameter must be True or False; got {e.ensemble!r}."

@@ -17,7 +17,7 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from automl.evaluation import Metric
-from automl.space.suggest import from_optuna_params
+from automl.space.suggest import trial_configuration
 
 STATE_NAMES = {
     TrialState.COMPLETE: "complete",
@@ -42,7 +42,7 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
     for t in study.get_trials(deepcopy=False):
         if "algorithm" not in t.params:
             continue
-        algorithm, params = from_optuna_params(t.params)
+        algorithm, params = trial_configuration(t)
         folds = t.user_attrs.get("fold_scores", [])
         complete = t.state == TrialState.COMPLETE
         row: dict[str, Any] = {
@@ -99,7 +99,7 @@ def cv_results(study: optuna.Study, metric: Metric, n_splits: int) -> dict[str, 
     Trials that did not complete have NaN scores and the worst rank.
     """
     trials = [t for t in study.get_trials(deepcopy=False) if "algorithm" in t.params]
-    plain = [from_optuna_params(t.params) for t in trials]
+    plain = [trial_configuration(t) for t in trials]
     params = [{"algorithm": algorithm, **values} for algorithm, values in plain]
     n = len(trials)
     results: dict[str, Any] = {"params": params}

@@ -26,6 +26,7 @@ from sklearn.base import clone
 
 from automl.builder import Candidate, build_pipeline, weight_params
 from automl.data import DatasetProfile
+from automl.early_stopping import fit_early_stopped, refit_rounds
 from automl.evaluation import (
     THRESHOLD_METRICS,
     Metric,
@@ -75,6 +76,9 @@ class TrialOutcome:
     score_times: list[float] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     note: str = ""
+    # early stopping: the rounds found in each fold, and the parameter value the refit uses
+    rounds: list[int] = field(default_factory=list)
+    found_params: dict[str, int] = field(default_factory=dict)
     # Only for a trial that beat its algorithm's best known when it was submitted: the
     # model fitted on the last training fold (the fallback final model), the out-of-fold
     # predictions, and that model's pickled size and predict time (all read by the report).
@@ -137,11 +141,17 @@ class TrialTask:
         # and its out-of-fold predictions are wanted: memory for speed, for a few seconds.
         fold_models: list[Any] = []
         n_folds = len(context.splits)
+        candidate = context.candidates[self.algorithm]
         for step, (train, test) in enumerate(context.splits):
-            fitted, score, fit_time, score_time = _fit_and_score_fold(
-                pipeline, context, train, test, outcome.warnings
+            fitted, score, fit_time, score_time, rounds = _fit_and_score_fold(
+                pipeline, candidate, context, train, test, outcome.warnings
             )
             fold_models.append(fitted)
+            if rounds is not None:
+                outcome.rounds.append(rounds)
+                outcome.found_params = {
+                    candidate.early_stopping.rounds: refit_rounds(outcome.rounds)  # type: ignore[union-attr]
+                }
             if not np.isfinite(score):
                 raise ValueError(f"fold {step} scored {score} (not finite)")
             outcome.fold_scores.append(score)
@@ -244,15 +254,34 @@ def out_of_fold(fold_models: list[Any], context: SearchContext) -> np.ndarray:
 
 
 def _fit_and_score_fold(
-    pipeline: Any, context: SearchContext, train: np.ndarray, test: np.ndarray, seen: list[str]
-) -> tuple[Any, float, float, float]:
-    """Fit a fresh clone on the training rows and score it; warnings are recorded, not shown."""
+    pipeline: Any,
+    candidate: Candidate,
+    context: SearchContext,
+    train: np.ndarray,
+    test: np.ndarray,
+    seen: list[str],
+) -> tuple[Any, float, float, float, int | None]:
+    """Fit a fresh clone on the training rows (with early stopping when the candidate has
+    it: then the rounds found are returned too) and score it; warnings are recorded."""
+    rounds = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         w = context.sample_weight
-        fit_params = weight_params(pipeline, None if w is None else w[train])
+        X_train, y_train = take_rows(context.X, train), context.y[train]
         t0 = time.perf_counter()
-        fitted = clone(pipeline).fit(take_rows(context.X, train), context.y[train], **fit_params)
+        if candidate.early_stopping is None:
+            fit_params = weight_params(pipeline, None if w is None else w[train])
+            fitted = clone(pipeline).fit(X_train, y_train, **fit_params)
+        else:
+            fitted, rounds = fit_early_stopped(
+                pipeline,
+                candidate,
+                X_train,
+                y_train,
+                None if w is None else w[train],
+                context.profile.task != "regression",
+                context.estimator_seed,
+            )
         t1 = time.perf_counter()
         score = context.metric.score(
             fitted, take_rows(context.X, test), context.y[test], None if w is None else w[test]
@@ -261,7 +290,7 @@ def _fit_and_score_fold(
     for message in _describe(caught):
         if message not in seen:
             seen.append(message)
-    return fitted, score, t1 - t0, t2 - t1
+    return fitted, score, t1 - t0, t2 - t1, rounds
 
 
 def _describe(caught: list[warnings.WarningMessage]) -> list[str]:

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 import automl
 from automl.builder import build_pipeline, make_candidate
 from automl.data import validate_data
+from automl.early_stopping import fit_early_stopped
 from automl.exceptions import SearchSpaceError
 from automl.registry import builtin_space_files, load_registry
 from automl.space import parse_space
@@ -200,6 +201,16 @@ def test_space_conformance(name, task):
             proba = pipeline.predict_proba(X.iloc[90:])
             np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
             assert set(predictions) <= set(np.unique(y))
+    if spec.early_stopping is not None:
+        stopping = make_candidate(spec, task, early_stopping=True)
+        pipeline = build_pipeline(stopping, stopping.opening_config(), profile, random_state=0)
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
+            warnings.simplefilter("ignore")
+            fitted, rounds = fit_early_stopped(
+                pipeline, stopping, X.iloc[:90], y[:90], None, task != "regression", 0
+            )
+        assert 1 <= rounds <= stopping.max_rounds()
+        assert len(fitted.predict(X.iloc[90:])) == 30
 
 
 V2 = 'schema_version = 2\nestimator.classification = "sklearn.svm:SVC"\n'

@@ -6,6 +6,13 @@ means one of automl's own modules here, ``automl.adapters.<name>:build``. The fu
 called as ``function(estimator_class, params, context) -> estimator`` with the
 :class:`BuildContext` below. Its module may define ``VIRTUAL_PARAMS``: parameter names the
 space file may use that are not the estimator's own (the function turns them into real ones).
+
+A space file with an ``[early_stopping]`` table needs its adapter module to define
+``fit_early_stopped(model, X, y, X_val, y_val, patience, sample_weight, sample_weight_val)
+-> (fitted model, rounds)``: fit the unfitted ``model`` (what ``build`` returned) on the
+preprocessed ``X``, stopping after ``patience`` rounds without improvement of the
+library's own loss on ``(X_val, y_val)``, and return the fitted model (it predicts with the
+best round) and the number of rounds a refit on all rows should use.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ class Adapter:
 
     build: Callable[[type, dict[str, Any], BuildContext], Any]
     virtual_params: frozenset[str]
+    fit_early_stopped: Callable[..., tuple[Any, int]] | None = None
 
 
 def load_adapter(reference: str) -> Adapter:
@@ -54,7 +62,11 @@ def load_adapter(reference: str) -> Adapter:
             f"{function_name or 'build'!r}. Name a function build(estimator_class, params, "
             "context) in it."
         )
-    return Adapter(build, frozenset(getattr(module, "VIRTUAL_PARAMS", frozenset())))
+    return Adapter(
+        build,
+        frozenset(getattr(module, "VIRTUAL_PARAMS", frozenset())),
+        getattr(module, "fit_early_stopped", None),
+    )
 
 
 def constructor_params(cls: type) -> set[str]:

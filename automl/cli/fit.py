@@ -104,6 +104,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "TOML file of [[configurations]] tables",
     )
     parser.add_argument(
+        "--no-early-stopping",
+        action="store_true",
+        help="search the boosting rounds of LightGBM, XGBoost and HistGradientBoosting "
+        "instead of finding them by early stopping on part of each fold's training rows",
+    )
+    parser.add_argument(
         "--no-ensemble",
         action="store_true",
         help="return the best single pipeline, not a weighted ensemble of the best trials "
@@ -229,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
         memory_limit=args.memory_limit,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
         ensemble=not args.no_ensemble,
+        early_stopping=not args.no_early_stopping,
         portfolio={"builtin": True, "none": False}.get(args.portfolio, args.portfolio),
         ensemble_size=args.ensemble_size,
     )

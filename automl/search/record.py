@@ -26,6 +26,7 @@ from automl.execution.base import Finished, TaskFailure
 from automl.search.clock import BudgetClock
 from automl.search.pool import OOFPool
 from automl.search.study import MedianRule, running_means
+from automl.space.suggest import FOUND_PARAMS
 from automl.trial import COMPLETE, TrialOutcome
 
 logger = logging.getLogger("automl.search")
@@ -219,3 +220,6 @@ def _record_folds(trial: optuna.Trial, outcome: TrialOutcome) -> None:
     trial.set_user_attr("score_time", float(np.sum(outcome.score_times)))
     if outcome.warnings:
         trial.set_user_attr("warnings", outcome.warnings[:5])
+    if outcome.found_params:
+        trial.set_user_attr(FOUND_PARAMS, outcome.found_params)
+        trial.set_user_attr("rounds_per_fold", outcome.rounds)

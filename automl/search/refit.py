@@ -18,6 +18,7 @@ import optuna
 
 from automl.builder import Candidate, sample_config
 from automl.execution.base import Executor, Finished, TaskFailure
+from automl.space.suggest import FOUND_PARAMS
 from automl.trial import RefitOutcome, RefitTask
 
 logger = logging.getLogger("automl.search")
@@ -50,7 +51,7 @@ def refit_best(
     ``TaskFailure``), used as it is rather than run again.
     """
     best = study.best_trial
-    algorithm, config = sample_config(optuna.trial.FixedTrial(best.params), candidates)
+    algorithm, config = replay(best, candidates)
     started = time.monotonic()
     if refitted is not None:
         return _refit_result(refitted, fold_model, best.number, algorithm, started)
@@ -103,9 +104,7 @@ def refit_members(
     """
     by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
     for number in trials:
-        algorithm, config = sample_config(
-            optuna.trial.FixedTrial(by_number[number].params), candidates
-        )
+        algorithm, config = replay(by_number[number], candidates)
         left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
         executor.submit(RefitTask(number, algorithm, config, time_limit if left is None else left))
     results: dict[int, RefitOutcome | TaskFailure] = {}
@@ -124,6 +123,15 @@ def refit_members(
             if isinstance(finished.result, TaskFailure):
                 logger.warning("The refit of trial %d failed (%s).", number, finished.result)
     return results
+
+
+def replay(
+    trial: optuna.trial.FrozenTrial, candidates: dict[str, Candidate]
+) -> tuple[str, dict[str, Any]]:
+    """The configuration a finished trial ran, through the search's own ``sample_config``
+    (``FixedTrial``), with the values found while it ran (early stopping's rounds)."""
+    algorithm, config = sample_config(optuna.trial.FixedTrial(trial.params), candidates)
+    return algorithm, {**config, **trial.user_attrs.get(FOUND_PARAMS, {})}
 
 
 def _fold_model(model: Any, why: str, started: float) -> FinalModel:

@@ -53,9 +53,17 @@ def check_names(spec: AlgorithmSpec) -> None:
     virtual: frozenset[str] = frozenset()
     if spec.adapter:
         try:
-            virtual = load_adapter(spec.adapter).virtual_params
+            adapter = load_adapter(spec.adapter)
         except SearchSpaceError as exc:
             raise SearchSpaceError(f"{spec.source}: {exc}") from None
+        virtual = adapter.virtual_params
+        if spec.early_stopping is not None and adapter.fit_early_stopped is None:
+            raise SearchSpaceError(
+                f"{spec.source}: [early_stopping] needs the adapter's module "
+                f"({spec.adapter.partition(':')[0]}) to define fit_early_stopped(model, X, y, "
+                "X_val, y_val, patience, sample_weight, sample_weight_val); define it or "
+                "remove the table."
+            )
     for family, cls in classes.items():
         path = spec.estimators[family]
         accepted = constructor_params(cls)

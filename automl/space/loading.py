@@ -19,6 +19,7 @@ from automl.space.schema import (
     SUPPORTED_SCHEMA_VERSIONS,
     TASK_FAMILIES,
     AlgorithmSpec,
+    EarlyStopping,
     ParamSpec,
 )
 
@@ -36,7 +37,7 @@ TOP_LEVEL_KEYS = {
     "params",
 }
 # Keys that schema version 2 added: what a plugin algorithm declares about itself.
-VERSION_2_KEYS = {"trusted_types", "install", "categorical_codes", "balanced"}
+VERSION_2_KEYS = {"trusted_types", "install", "categorical_codes", "balanced", "early_stopping"}
 TOP_LEVEL_KEYS |= VERSION_2_KEYS
 # A bare adapter name means one of automl's own adapter modules.
 BUILTIN_ADAPTERS = "automl.adapters"
@@ -160,6 +161,7 @@ def parse_space(text: str, name: str, source: str = "<string>") -> AlgorithmSpec
             "balanced",
             "only classifiers weight classes; this file has no classification estimator.",
         )
+    early_stopping = _early_stopping(data, params, adapter, where)
     return AlgorithmSpec(
         name=name,
         estimators=estimators,
@@ -175,6 +177,7 @@ def parse_space(text: str, name: str, source: str = "<string>") -> AlgorithmSpec
         install=install,
         categorical_codes=categorical_codes,
         balanced=balanced,
+        early_stopping=early_stopping,
         description=str(data.get("description", "")),
         source=source,
     )
@@ -226,6 +229,39 @@ def _adapter(raw: Any, version: int, where: _Where) -> str | None:
     if version < 2 or not (importable and function.isidentifier()):
         raise where.error("", f"adapter must be {accepted}; got {raw!r}.")
     return raw
+
+
+def _early_stopping(
+    data: dict[str, Any], params: list[ParamSpec], adapter: str | None, where: _Where
+) -> EarlyStopping | None:
+    """``[early_stopping]``: ``rounds`` (an int parameter of this file) and ``patience``."""
+    if "early_stopping" not in data:
+        return None
+    table = _plain_table(data, "early_stopping", where)
+    unknown = sorted(set(table) - {"rounds", "patience"})
+    if unknown:
+        raise where.error(
+            "early_stopping", f"unknown key(s) {unknown}. Accepted keys: ['patience', 'rounds']."
+        )
+    rounds = table.get("rounds")
+    ints = [p.name for p in params if p.type == "int"]
+    if rounds not in ints:
+        raise where.error(
+            "early_stopping",
+            f"'rounds' must name an int parameter of this file (one of {ints}); got {rounds!r}.",
+        )
+    patience = table.get("patience")
+    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+        raise where.error(
+            "early_stopping", f"'patience' must be an integer >= 1 (rounds); got {patience!r}."
+        )
+    if adapter is None:
+        raise where.error(
+            "early_stopping",
+            "needs an adapter whose module defines fit_early_stopped(...) (the library's "
+            "own way to stop on a validation set); add 'adapter = ...' or remove this table.",
+        )
+    return EarlyStopping(str(rounds), patience)
 
 
 def _plain_table(data: dict[str, Any], key: str, where: _Where) -> dict[str, Any]:

@@ -82,6 +82,21 @@ class ParamSpec:
 
 
 @dataclass(frozen=True)
+class EarlyStopping:
+    """How a boosting learner stops adding rounds: ``[early_stopping]`` in its space file.
+
+    ``rounds`` names the integer parameter that counts rounds (``n_estimators``); while
+    early stopping is on it is not searched: each fold fits up to its ``high`` and stops
+    after ``patience`` rounds without improvement on a validation part of the fold's
+    training rows, and the refit uses the rounds found. The adapter module does the
+    library's part (``fit_early_stopped``, see :mod:`automl.adapters`).
+    """
+
+    rounds: str
+    patience: int
+
+
+@dataclass(frozen=True)
 class AlgorithmSpec:
     """One algorithm: its estimator per task family, preprocessing, cost and parameters.
 
@@ -105,6 +120,7 @@ class AlgorithmSpec:
     install: str = ""
     categorical_codes: str = "float"
     balanced: dict[str, Any] = field(default_factory=dict)
+    early_stopping: EarlyStopping | None = None
     description: str = ""
     source: str = ""
 

@@ -89,6 +89,18 @@ def to_optuna_params(algorithm: str, config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# The user attribute of a trial that holds parameter values found while it ran rather than
+# sampled (the rounds early stopping found): part of its configuration, not of Optuna's.
+FOUND_PARAMS = "found_params"
+
+
+def trial_configuration(trial: Any) -> tuple[str, dict[str, Any]]:
+    """A finished trial's algorithm and plain-named configuration, with the values found
+    while it ran (its user attribute ``found_params``), as the refit uses them."""
+    algorithm, params = from_optuna_params(trial.params)
+    return algorithm, {**params, **trial.user_attrs.get(FOUND_PARAMS, {})}
+
+
 def from_optuna_params(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Split Optuna's stored parameters into the algorithm and its plain-named configuration."""
     algorithm = params[ALGORITHM_KEY]
