@@ -41,6 +41,7 @@ LOCAL_SYSTEMS = (
     "automl_random",
     "automl_jobs2",
     "automl_noens",
+    "automl_noes",
     "automl_portfolio",
     "hgb_default",
     "rf_default",

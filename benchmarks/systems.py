@@ -86,6 +86,11 @@ def fit_automl_noens(X, y, task, budget, seed) -> Fitted:
     return fit_automl(X, y, task, budget, seed, ensemble=False)
 
 
+def fit_automl_noes(X, y, task, budget, seed) -> Fitted:
+    """Ablation: boosting rounds searched, no early stopping inside the folds."""
+    return fit_automl(X, y, task, budget, seed, early_stopping=False)
+
+
 def fit_automl_portfolio(X, y, task, budget, seed) -> Fitted:
     """The learned portfolio opens the search (instead of each algorithm's default)."""
     return fit_automl(X, y, task, budget, seed, portfolio=True)
@@ -279,6 +284,7 @@ SYSTEMS: dict[str, Callable[..., Fitted]] = {
     "automl_random": fit_automl_random,
     "automl_jobs2": fit_automl_jobs2,
     "automl_noens": fit_automl_noens,
+    "automl_noes": fit_automl_noes,
     "automl_portfolio": fit_automl_portfolio,
     "hgb_default": _drop_empty(fit_hgb_default),
     "rf_default": _drop_empty(fit_rf_default),
