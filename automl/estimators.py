@@ -98,6 +98,7 @@ class _AutoMLBase(BaseEstimator):
         ensemble_size: int = ENSEMBLE_SIZE,
         portfolio: bool | str | Path = False,
         early_stopping: bool = True,
+        algorithm_choice: str = "cost",
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -124,6 +125,7 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble_size = ensemble_size
         self.portfolio = portfolio
         self.early_stopping = early_stopping
+        self.algorithm_choice = algorithm_choice
 
     # -- fit -----------------------------------------------------------------------------
     def fit(
@@ -231,6 +233,7 @@ class _AutoMLBase(BaseEstimator):
             "prune": self.prune,
             "column_kinds": profile.kinds,
             "early_stopping": bool(self.early_stopping),
+            "algorithm_choice": self.algorithm_choice,
         }
 
     def _search(
@@ -270,6 +273,7 @@ class _AutoMLBase(BaseEstimator):
             sample_weight=sample_weight,
             pool_trials=POOL_TRIALS if self._ensembles(profile, metric) else 0,
             pool_bytes=POOL_BYTES,
+            algorithm_choice=self.algorithm_choice,
         )
         n_workers = effective_jobs(self.n_jobs, self.executor)
         with (
@@ -594,6 +598,13 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         rows uses the mean of the rounds found in the folds (``best_params_`` and
         ``leaderboard_`` show it). Off for ``metric="f1"`` or ``"mcc"`` on binary targets
         (the threshold tuning wraps the model). False: the rounds are searched.
+    algorithm_choice : {"cost", "tpe"}, default="cost"
+        How a sampled trial (strategy "bayesian") picks its algorithm. "cost": drawn with
+        probability inversely proportional to its estimated cost for improvement (FLAML's
+        rule: the declared relative cost of its trials, its recent improvements and its gap
+        to the best), so that algorithms far from the best, or expensive, get fewer
+        trials; "tpe": by TPE, like any other parameter. The parameters within the
+        algorithm are TPE's either way.
     task : {"binary", "multiclass"} or None, default=None
         Override the task inferred from the target.
 
@@ -684,6 +695,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         ensemble_size: int = ENSEMBLE_SIZE,
         portfolio: bool | str | Path = False,
         early_stopping: bool = True,
+        algorithm_choice: str = "cost",
         task: str | None = None,
     ) -> None:
         super().__init__(
@@ -712,6 +724,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
             ensemble_size=ensemble_size,
             portfolio=portfolio,
             early_stopping=early_stopping,
+            algorithm_choice=algorithm_choice,
         )
         self.task = task
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from automl.exceptions import InvalidParameterError, did_you_mean
 from automl.execution import EXECUTORS
-from automl.search import STRATEGIES
+from automl.search import ALGORITHM_CHOICES, STRATEGIES
 
 # Without a time budget a hanging learner must still not hang the search.
 DEFAULT_TRIAL_TIME_LIMIT = 600.0
@@ -80,6 +80,11 @@ def check_settings(estimator: Any) -> None:
         raise InvalidParameterError(
             f"The 'memory_limit' parameter must be a positive number "
             f"of MB or None; got {e.memory_limit!r}."
+        )
+    if e.algorithm_choice not in ALGORITHM_CHOICES:
+        raise InvalidParameterError(
+            f"The 'algorithm_choice' parameter must be one of {list(ALGORITHM_CHOICES)}; got "
+            f"{e.algorithm_choice!r}."
         )
     if not isinstance(e.early_stopping, (bool, np.bool_)):
         raise InvalidParameterError(

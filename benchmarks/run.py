@@ -42,6 +42,7 @@ LOCAL_SYSTEMS = (
     "automl_jobs2",
     "automl_noens",
     "automl_noes",
+    "automl_tpechoice",
     "automl_portfolio",
     "hgb_default",
     "rf_default",

@@ -53,6 +53,17 @@ def fit_automl(X, y, task, budget, seed, strategy="bayesian", **settings) -> Fit
     if first_complete is not None and trials[0].datetime_start is not None:
         to_first = (first_complete.datetime_complete - trials[0].datetime_start).total_seconds()
     states = pd.Series([t.state.name for t in trials]).value_counts().to_dict()
+    # where the search's time went: seconds and best score per algorithm
+    seconds: dict[str, float] = {}
+    for t in trials:
+        if t.datetime_start is not None and t.datetime_complete is not None:
+            name = t.params.get("algorithm", "")
+            spent = (t.datetime_complete - t.datetime_start).total_seconds()
+            seconds[name] = seconds.get(name, 0.0) + spent
+    board = model.leaderboard_.dropna(subset=[SEARCH_METRIC[task]])
+    best_by_algorithm = board.groupby("algorithm")[SEARCH_METRIC[task]].agg(
+        "min" if task == "regression" or SEARCH_METRIC[task] == "log_loss" else "max"
+    )
     skipped = sum(1 for t in trials if "skipped" in t.user_attrs)
     return Fitted(
         model.best_pipeline_,
@@ -73,6 +84,8 @@ def fit_automl(X, y, task, budget, seed, strategy="bayesian", **settings) -> Fit
             "search_time": model.search_time_,
             "refit_time": model.refit_time_,
             "inner_dummy": model.dummy_score_,
+            "algorithm_seconds": seconds,
+            "algorithm_best": {k: float(v) for k, v in best_by_algorithm.items()},
         },
     )
 
@@ -89,6 +102,11 @@ def fit_automl_noens(X, y, task, budget, seed) -> Fitted:
 def fit_automl_noes(X, y, task, budget, seed) -> Fitted:
     """Ablation: boosting rounds searched, no early stopping inside the folds."""
     return fit_automl(X, y, task, budget, seed, early_stopping=False)
+
+
+def fit_automl_tpechoice(X, y, task, budget, seed) -> Fitted:
+    """Ablation: TPE picks each trial's algorithm, not the estimated cost for improvement."""
+    return fit_automl(X, y, task, budget, seed, algorithm_choice="tpe")
 
 
 def fit_automl_portfolio(X, y, task, budget, seed) -> Fitted:
@@ -285,6 +303,7 @@ SYSTEMS: dict[str, Callable[..., Fitted]] = {
     "automl_jobs2": fit_automl_jobs2,
     "automl_noens": fit_automl_noens,
     "automl_noes": fit_automl_noes,
+    "automl_tpechoice": fit_automl_tpechoice,
     "automl_portfolio": fit_automl_portfolio,
     "hgb_default": _drop_empty(fit_hgb_default),
     "rf_default": _drop_empty(fit_rf_default),

@@ -104,6 +104,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "TOML file of [[configurations]] tables",
     )
     parser.add_argument(
+        "--algorithm-choice",
+        choices=["cost", "tpe"],
+        default="cost",
+        help="how a sampled trial picks its algorithm: 'cost' (the default) by its estimated "
+        "cost for improvement, so that expensive algorithms far from the best get fewer "
+        "trials; 'tpe' by TPE like any other parameter",
+    )
+    parser.add_argument(
         "--no-early-stopping",
         action="store_true",
         help="search the boosting rounds of LightGBM, XGBoost and HistGradientBoosting "
@@ -236,6 +244,7 @@ def run(args: argparse.Namespace) -> int:
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
         ensemble=not args.no_ensemble,
         early_stopping=not args.no_early_stopping,
+        algorithm_choice=args.algorithm_choice,
         portfolio={"builtin": True, "none": False}.get(args.portfolio, args.portfolio),
         ensemble_size=args.ensemble_size,
     )
