@@ -157,3 +157,27 @@ def test_portfolio_and_ensemble_options(frame, tmp_path):
     study = optuna.load_study(study_name="automl", storage=f"sqlite:///{out / 'search.db'}")
     assert min(study.trials, key=lambda t: t.number).params["algorithm"] == "gaussian_nb"
     assert main(fit_args(str(csv), tmp_path / "bad", "--portfolio", str(tmp_path / "no.toml"))) == 2
+
+
+def test_early_stopping_and_algorithm_choice_options(frame, tmp_path):
+    csv = tmp_path / "data.csv"
+    frame.to_csv(csv, index=False)
+    runs = {
+        "found": ["--algorithms", "lightgbm", "--trials", "2", "--no-ensemble"],
+        "searched": ["--algorithms", "lightgbm", "--trials", "2", "--no-early-stopping"],
+    }
+    for name, extra in runs.items():
+        assert main(fit_args(str(csv), tmp_path / name, *extra)) == 0
+    studies = {
+        name: optuna.load_study(
+            study_name="automl", storage=f"sqlite:///{tmp_path / name / 'search.db'}"
+        )
+        for name in runs
+    }
+    assert all("rounds_per_fold" in t.user_attrs for t in studies["found"].trials)
+    assert all("lightgbm__n_estimators" in t.params for t in studies["searched"].trials)
+    from automl.cli import build_parser
+
+    parsed = build_parser().parse_args(fit_args(str(csv), tmp_path, "--algorithm-choice", "tpe"))
+    assert parsed.algorithm_choice == "tpe"
+    assert main(fit_args(str(csv), tmp_path / "bad", "--algorithm-choice", "bandit")) == 2
