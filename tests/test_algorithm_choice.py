@@ -29,6 +29,12 @@ def _trial(algorithm, value, state=TrialState.COMPLETE, folds=3):
     )
 
 
+def _skipped(algorithm):
+    trial = _trial(algorithm, None, state=TrialState.PRUNED, folds=0)
+    trial.set_user_attr("skipped", "expected 9.0s, 2.0s left")
+    return trial
+
+
 def _timed(trial, start, seconds):
     trial.datetime_start = T0 + dt.timedelta(seconds=start)
     trial.datetime_complete = trial.datetime_start + dt.timedelta(seconds=seconds)
@@ -70,6 +76,14 @@ def test_measured_costs_and_failures():
         [*HISTORY, *[_trial("cheap_near", None, state=TrialState.FAIL) for _ in range(3)]]
     )
     assert estimated_costs(failing, COSTS, True, 3)["cheap_near"] == np.inf
+    # an algorithm that has not scored yet is never preferred to one that has; a skipped
+    # trial (never run: too long for the time left) is not a trial of it at all
+    unscored = _numbered(
+        [*HISTORY[:3], _trial("dear_far", None, state=TrialState.FAIL), _skipped("cheap_near")]
+    )
+    eci = estimated_costs(unscored, COSTS, maximize=True, n_folds=3, measured=False)
+    assert eci["dear_far"] >= max(eci["leader"], eci["cheap_near"])
+    assert eci["cheap_near"] == pytest.approx(0.5)
     # minimising: the same ranking with the signs turned
     flipped = _numbered([_trial(t.params["algorithm"], -t.value) for t in HISTORY])
     assert estimated_costs(flipped, COSTS, maximize=False, n_folds=3) == pytest.approx(

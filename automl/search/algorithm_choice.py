@@ -55,6 +55,7 @@ class _History:
 
     cost: float
     spent: float = 0.0
+    trials: int = 0
     failures_in_a_row: int = 0
     # (cost spent when found, score) of each new best of this algorithm, in order
     improvements: list[tuple[float, float]] = field(default_factory=list)
@@ -77,8 +78,10 @@ def estimated_costs(
     sign = 1.0 if maximize else -1.0
     for t in sorted(trials, key=lambda t: t.number):
         h = history.get(t.params.get(ALGORITHM_KEY, ""))
-        if h is None or t.state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
-            continue
+        finished = t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+        if h is None or not finished or "skipped" in t.user_attrs:
+            continue  # a skipped trial never ran: it costs nothing and says nothing
+        h.trials += 1
         if measured:
             h.spent += _seconds(t)
         elif t.state == TrialState.PRUNED:
@@ -103,14 +106,14 @@ def estimated_costs(
     leader = max(scored, key=lambda name: scored[name].improvements[-1][1])
     best = scored[leader].improvements[-1][1]
     worst = min(h.improvements[0][1] for h in scored.values())
-    out = {}
+    out: dict[str, float] = {}
     for name, h in history.items():
-        if h.failures_in_a_row >= FAILURES_TO_STOP or not h.improvements:
-            out[name] = np.inf if h.failures_in_a_row >= FAILURES_TO_STOP else 2 * h.spent
+        if not h.improvements or h.failures_in_a_row >= FAILURES_TO_STOP:
             continue
         k1 = h.improvements[-1][0]
         k2 = h.improvements[-2][0] if len(h.improvements) > 1 else 0.0
-        eci = max(h.spent - k1, k1 - k2, h.spent / len(h.improvements) if measured else h.cost)
+        # at least one trial of it: its mean measured seconds, or its declared cost
+        eci = max(h.spent - k1, k1 - k2, h.spent / h.trials if measured else h.cost)
         if name != leader:
             # its own speed, or while it has improved once, its lead over the worst
             # algorithm's first score per cost spent on it (FLAML's fallback, relative to
@@ -119,6 +122,14 @@ def estimated_costs(
             speed = _speed(h) or (best_own - worst) / h.spent
             eci = max(eci, (best - best_own) / max(speed, SLOWEST))
         out[name] = eci
+    # No complete trial yet (failed or pruned so far): never preferred to one that scored;
+    # none at all after FAILURES_TO_STOP failures in a row.
+    slowest = max(out.values(), default=1.0)
+    for name, h in history.items():
+        if name not in out:
+            out[name] = (
+                np.inf if h.failures_in_a_row >= FAILURES_TO_STOP else max(2 * h.spent, slowest)
+            )
     return out
 
 
