@@ -142,16 +142,15 @@ class TrialTask:
         fold_models: list[Any] = []
         n_folds = len(context.splits)
         candidate = context.candidates[self.algorithm]
+        stopping = candidate.early_stopping
         for step, (train, test) in enumerate(context.splits):
             fitted, score, fit_time, score_time, rounds = _fit_and_score_fold(
                 pipeline, candidate, context, train, test, outcome.warnings
             )
             fold_models.append(fitted)
-            if rounds is not None:
+            if rounds is not None and stopping is not None:
                 outcome.rounds.append(rounds)
-                outcome.found_params = {
-                    candidate.early_stopping.rounds: refit_rounds(outcome.rounds)  # type: ignore[union-attr]
-                }
+                outcome.found_params = {stopping.rounds: refit_rounds(outcome.rounds)}
             if not np.isfinite(score):
                 raise ValueError(f"fold {step} scored {score} (not finite)")
             outcome.fold_scores.append(score)
