@@ -32,6 +32,7 @@ from automl.builder import (
 )
 from automl.data import DatasetProfile, check_sample_weight, validate_data
 from automl.driver_state import driver_settings
+from automl.early_stopping import early_stops
 from automl.ensemble import DEFAULT_SIZE as ENSEMBLE_SIZE
 from automl.ensemble import POOL_BYTES, POOL_TRIALS, Ensemble
 from automl.evaluation import (
@@ -97,8 +98,7 @@ class _AutoMLBase(BaseEstimator):
         ensemble: bool = True,
         ensemble_size: int = ENSEMBLE_SIZE,
         portfolio: bool | str | Path = False,
-        early_stopping: bool = True,
-        algorithm_choice: str = "cost",
+        early_stopping: bool | str = "auto",
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -125,7 +125,6 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble_size = ensemble_size
         self.portfolio = portfolio
         self.early_stopping = early_stopping
-        self.algorithm_choice = algorithm_choice
 
     # -- fit -----------------------------------------------------------------------------
     def fit(
@@ -232,8 +231,7 @@ class _AutoMLBase(BaseEstimator):
             "configurations": repr(self.configurations),
             "prune": self.prune,
             "column_kinds": profile.kinds,
-            "early_stopping": bool(self.early_stopping),
-            "algorithm_choice": self.algorithm_choice,
+            "early_stopping": self.early_stopping,
         }
 
     def _search(
@@ -246,7 +244,9 @@ class _AutoMLBase(BaseEstimator):
         specs = select_candidates(registry, profile.task, n_train, self.algorithms)
         imbalanced = is_imbalanced(y, profile.task)
         # no early stopping under a tuned decision threshold: the model step is its wrapper
-        stopping = bool(self.early_stopping) and not _tunes_threshold(profile, metric)
+        stopping = early_stops(self.early_stopping, n_train) and not _tunes_threshold(
+            profile, metric
+        )
         candidates = {s.name: make_candidate(s, profile.task, imbalanced, stopping) for s in specs}
         X = frame.to_numpy() if profile.from_array else frame
         if sample_weight is not None:
@@ -273,7 +273,6 @@ class _AutoMLBase(BaseEstimator):
             sample_weight=sample_weight,
             pool_trials=POOL_TRIALS if self._ensembles(profile, metric) else 0,
             pool_bytes=POOL_BYTES,
-            algorithm_choice=self.algorithm_choice,
         )
         n_workers = effective_jobs(self.n_jobs, self.executor)
         with (
@@ -588,23 +587,19 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         BENCHMARKS.md). A path: your own file of ``[[configurations]]`` tables
         (``algorithm = "..."``, parameter values, optionally ``task = "binary"``) with
         ``schema_version = 1``. Algorithms a portfolio leaves out open with theirs anyway.
-    early_stopping : bool, default=True
-        Find the number of boosting rounds of LightGBM, XGBoost and HistGradientBoosting
-        by early stopping in each fold instead of searching it: the model fits on 90% of
+    early_stopping : "auto" or bool, default="auto"
+        True: find the number of boosting rounds of LightGBM, XGBoost and
+        HistGradientBoosting by early stopping in each fold instead of searching it: the
+        model fits on 90% of
         the fold's training rows (at least 100 rows or 20% are held back) up to the top of
         the rounds' range and stops after ``patience`` rounds (declared in the space
         file's ``[early_stopping]`` table) without improvement of its loss on the rows
         held back; the fold is scored on its own test rows as always. The refit on all
         rows uses the mean of the rounds found in the folds (``best_params_`` and
         ``leaderboard_`` show it). Off for ``metric="f1"`` or ``"mcc"`` on binary targets
-        (the threshold tuning wraps the model). False: the rounds are searched.
-    algorithm_choice : {"cost", "tpe"}, default="cost"
-        How a sampled trial (strategy "bayesian") picks its algorithm. "cost": drawn with
-        probability inversely proportional to its estimated cost for improvement (FLAML's
-        rule: the declared relative cost of its trials, its recent improvements and its gap
-        to the best), so that algorithms far from the best, or expensive, get fewer
-        trials; "tpe": by TPE, like any other parameter. The parameters within the
-        algorithm are TPE's either way.
+        (the threshold tuning wraps the model). False: the rounds are searched. "auto":
+        True when the folds train on more than 10,000 rows (at 60 s it lost on smaller
+        data, where the rows held back cost more than the rounds it saves).
     task : {"binary", "multiclass"} or None, default=None
         Override the task inferred from the target.
 
@@ -694,8 +689,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         ensemble: bool = True,
         ensemble_size: int = ENSEMBLE_SIZE,
         portfolio: bool | str | Path = False,
-        early_stopping: bool = True,
-        algorithm_choice: str = "cost",
+        early_stopping: bool | str = "auto",
         task: str | None = None,
     ) -> None:
         super().__init__(
@@ -724,7 +718,6 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
             ensemble_size=ensemble_size,
             portfolio=portfolio,
             early_stopping=early_stopping,
-            algorithm_choice=algorithm_choice,
         )
         self.task = task
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from automl.exceptions import InvalidParameterError, did_you_mean
 from automl.execution import EXECUTORS
-from automl.search import ALGORITHM_CHOICES, STRATEGIES
+from automl.search import STRATEGIES
 
 # Without a time budget a hanging learner must still not hang the search.
 DEFAULT_TRIAL_TIME_LIMIT = 600.0
@@ -81,14 +81,10 @@ def check_settings(estimator: Any) -> None:
             f"The 'memory_limit' parameter must be a positive number "
             f"of MB or None; got {e.memory_limit!r}."
         )
-    if e.algorithm_choice not in ALGORITHM_CHOICES:
+    if not (isinstance(e.early_stopping, (bool, np.bool_)) or e.early_stopping == "auto"):
         raise InvalidParameterError(
-            f"The 'algorithm_choice' parameter must be one of {list(ALGORITHM_CHOICES)}; got "
-            f"{e.algorithm_choice!r}."
-        )
-    if not isinstance(e.early_stopping, (bool, np.bool_)):
-        raise InvalidParameterError(
-            f"The 'early_stopping' parameter must be True or False; got {e.early_stopping!r}."
+            f"The 'early_stopping' parameter must be 'auto', True or False; got "
+            f"{e.early_stopping!r}."
         )
     if not isinstance(e.ensemble, (bool, np.bool_)):
         raise InvalidParameterError(

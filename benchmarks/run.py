@@ -42,7 +42,7 @@ LOCAL_SYSTEMS = (
     "automl_jobs2",
     "automl_noens",
     "automl_noes",
-    "automl_tpechoice",
+    "automl_es",
     "automl_portfolio",
     "hgb_default",
     "rf_default",

@@ -159,12 +159,12 @@ def test_portfolio_and_ensemble_options(frame, tmp_path):
     assert main(fit_args(str(csv), tmp_path / "bad", "--portfolio", str(tmp_path / "no.toml"))) == 2
 
 
-def test_early_stopping_and_algorithm_choice_options(frame, tmp_path):
+def test_early_stopping_option(frame, tmp_path):
     csv = tmp_path / "data.csv"
     frame.to_csv(csv, index=False)
     runs = {
-        "found": ["--algorithms", "lightgbm", "--trials", "2", "--no-ensemble"],
-        "searched": ["--algorithms", "lightgbm", "--trials", "2", "--no-early-stopping"],
+        "found": ["--algorithms", "lightgbm", "--trials", "2", "--early-stopping", "on"],
+        "auto": ["--algorithms", "lightgbm", "--trials", "2", "--no-ensemble"],
     }
     for name, extra in runs.items():
         assert main(fit_args(str(csv), tmp_path / name, *extra)) == 0
@@ -175,9 +175,6 @@ def test_early_stopping_and_algorithm_choice_options(frame, tmp_path):
         for name in runs
     }
     assert all("rounds_per_fold" in t.user_attrs for t in studies["found"].trials)
-    assert all("lightgbm__n_estimators" in t.params for t in studies["searched"].trials)
-    from automl.cli import build_parser
-
-    parsed = build_parser().parse_args(fit_args(str(csv), tmp_path, "--algorithm-choice", "tpe"))
-    assert parsed.algorithm_choice == "tpe"
-    assert main(fit_args(str(csv), tmp_path / "bad", "--algorithm-choice", "bandit")) == 2
+    # 150 rows: "auto" searches the rounds (early stopping is for folds of 10,000+ rows)
+    assert all("lightgbm__n_estimators" in t.params for t in studies["auto"].trials)
+    assert main(fit_args(str(csv), tmp_path / "bad", "--early-stopping", "yes")) == 2

@@ -15,7 +15,7 @@ from sklearn.datasets import make_classification, make_regression
 import automl
 from automl.builder import build_pipeline, make_candidate
 from automl.data import validate_data
-from automl.early_stopping import fit_early_stopped, refit_rounds, validation_rows
+from automl.early_stopping import early_stops, fit_early_stopped, refit_rounds, validation_rows
 from automl.exceptions import InvalidParameterError, SearchSpaceError
 from automl.registry import load_registry
 from automl.space import parse_space
@@ -109,6 +109,7 @@ def test_rounds_are_found_on_training_rows_only_and_reused_by_the_refit(tmp_path
         spaces=[str(space)],
         executor="inprocess",
         ensemble=False,
+        early_stopping=True,
         random_state=0,
     ).fit(X, y)
     import spy_adapter
@@ -127,6 +128,11 @@ def test_rounds_are_found_on_training_rows_only_and_reused_by_the_refit(tmp_path
     assert board.loc[0, "params"]["n_estimators"] == refit_rounds(per_fold)
     assert model.best_pipeline_[-1].n_estimators == refit_rounds(per_fold)
     assert "spy_lightgbm__n_estimators" not in best.params  # not sampled
+
+
+def test_auto_searches_the_rounds_of_small_data_and_stops_early_on_large():
+    assert not early_stops("auto", 8_000) and early_stops("auto", 12_000)
+    assert early_stops(True, 100) and not early_stops(False, 50_000)
 
 
 def test_without_early_stopping_the_rounds_are_searched_again(breast_cancer):
@@ -151,12 +157,12 @@ def test_a_configuration_naming_the_rounds_says_early_stopping_finds_them(breast
     settings = dict(n_trials=1, time_budget=None, cv=3, ensemble=False, random_state=0)
     config = [{"algorithm": "lightgbm", "n_estimators": 60}]
     with pytest.raises(InvalidParameterError, match="'n_estimators', which early stopping"):
-        automl.AutoMLClassifier(configurations=config, **settings).fit(X, y)
+        automl.AutoMLClassifier(configurations=config, early_stopping=True, **settings).fit(X, y)
     model = automl.AutoMLClassifier(
         configurations=config, early_stopping=False, strategy="manual", **settings
     ).fit(X, y)
     assert model.best_pipeline_[-1].n_estimators == 60
-    with pytest.raises(InvalidParameterError, match="'early_stopping' parameter must be True"):
+    with pytest.raises(InvalidParameterError, match="'early_stopping' parameter must be 'auto'"):
         automl.AutoMLClassifier(early_stopping="yes", **settings).fit(X, y)
 
 

@@ -104,18 +104,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "TOML file of [[configurations]] tables",
     )
     parser.add_argument(
-        "--algorithm-choice",
-        choices=["cost", "tpe"],
-        default="cost",
-        help="how a sampled trial picks its algorithm: 'cost' (the default) by its estimated "
-        "cost for improvement, so that expensive algorithms far from the best get fewer "
-        "trials; 'tpe' by TPE like any other parameter",
-    )
-    parser.add_argument(
-        "--no-early-stopping",
-        action="store_true",
-        help="search the boosting rounds of LightGBM, XGBoost and HistGradientBoosting "
-        "instead of finding them by early stopping on part of each fold's training rows",
+        "--early-stopping",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="find the boosting rounds of LightGBM, XGBoost and HistGradientBoosting by early "
+        "stopping on part of each fold's training rows ('on'), or search them ('off'); "
+        "'auto' (the default): on when the folds train on more than 10,000 rows",
     )
     parser.add_argument(
         "--no-ensemble",
@@ -243,8 +237,7 @@ def run(args: argparse.Namespace) -> int:
         memory_limit=args.memory_limit,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
         ensemble=not args.no_ensemble,
-        early_stopping=not args.no_early_stopping,
-        algorithm_choice=args.algorithm_choice,
+        early_stopping={"on": True, "off": False}.get(args.early_stopping, "auto"),
         portfolio={"builtin": True, "none": False}.get(args.portfolio, args.portfolio),
         ensemble_size=args.ensemble_size,
     )

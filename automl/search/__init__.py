@@ -2,7 +2,6 @@
 
 - :mod:`automl.search.loop`: the driver loop (ask, submit to an executor, tell);
 - :mod:`automl.search.study`: sampler, storage and the pruning rule;
-- :mod:`automl.search.algorithm_choice`: which algorithm a sampled trial tries;
 - :mod:`automl.search.clock`: the deadline and expected durations;
 - :mod:`automl.search.refit`: the best configuration on all rows, within the budget;
 - :mod:`automl.search.final`: the final model, an ensemble of the best trials or the best;
@@ -10,14 +9,12 @@
 - :mod:`automl.search.progress`: what a running search publishes.
 """
 
-from automl.search.algorithm_choice import ALGORITHM_CHOICES
 from automl.search.final import fit_final
 from automl.search.loop import STRATEGIES, Search, SearchOutcome, SearchSettings
 from automl.search.progress import SearchProgress, progress_logger
 from automl.search.refit import ALL_ROWS, FinalModel, refit_best
 
 __all__ = [
-    "ALGORITHM_CHOICES",
     "ALL_ROWS",
     "STRATEGIES",
     "FinalModel",

@@ -38,7 +38,6 @@ from automl.data import DatasetProfile
 from automl.ensemble import PoolEntry, selection_seconds
 from automl.evaluation import Metric, Split
 from automl.execution.base import Executor, Finished, TaskFailure
-from automl.search.algorithm_choice import CostAwareSampler
 from automl.search.clock import BudgetClock
 from automl.search.pool import OOFPool
 from automl.search.progress import SearchProgress, publish
@@ -83,9 +82,6 @@ class SearchSettings:
     # ensemble, in at most this many bytes
     pool_trials: int = 0
     pool_bytes: int = 0
-    # "cost": the algorithm of each sampled trial drawn by its estimated cost for
-    # improvement (search/algorithm_choice.py); "tpe": by TPE like any other parameter
-    algorithm_choice: str = "cost"
 
 
 @dataclass
@@ -138,10 +134,6 @@ class Search:
         self.profile = profile
         self.X, self.y, self.splits = X, y, splits
         sampler = make_sampler(s.strategy, s.sampler_seed, len(candidates))
-        if s.strategy == "bayesian" and s.algorithm_choice == "cost":
-            costs = {name: c.spec.cost for name, c in candidates.items()}
-            measured = s.time_budget is not None
-            sampler = CostAwareSampler(sampler, costs, len(splits), s.sampler_seed, measured)
         self.study, names, self._claim = create_study(
             s.store, s.fingerprint, list(candidates), s.metric, sampler
         )
