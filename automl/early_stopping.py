@@ -29,17 +29,18 @@ VALIDATION_MIN_ROWS = 100
 VALIDATION_MAX_SHARE = 0.20
 
 
-# early_stopping="auto" turns it on above this many training rows per fold (the rule of
-# scikit-learn's HistGradientBoosting): at 60 s on the dev sets, early stopping lost on the
-# small ones (the rows held back cost more than the rounds it saves; BENCHMARKS.md).
+# early_stopping="auto" turns it on for data of more than this many rows (scikit-learn's
+# HistGradientBoosting has the same rule, and cv="auto" switches to a holdout there): at
+# 60 s on the dev sets early stopping lost on the small ones, where the rows it holds back
+# cost more than the rounds it saves (BENCHMARKS.md).
 AUTO_MIN_ROWS = 10_000
 
 
-def early_stops(setting: bool | str, n_train: int) -> bool:
+def early_stops(setting: bool | str, n_rows: int) -> bool:
     """Whether the search finds the rounds by early stopping: ``setting`` True or False,
-    or ``"auto"``: when the folds train on more than ``AUTO_MIN_ROWS`` rows."""
+    or ``"auto"``: when the data has more than ``AUTO_MIN_ROWS`` rows."""
     if setting == "auto":
-        return n_train > AUTO_MIN_ROWS
+        return n_rows > AUTO_MIN_ROWS
     return bool(setting)
 
 

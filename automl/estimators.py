@@ -244,7 +244,7 @@ class _AutoMLBase(BaseEstimator):
         specs = select_candidates(registry, profile.task, n_train, self.algorithms)
         imbalanced = is_imbalanced(y, profile.task)
         # no early stopping under a tuned decision threshold: the model step is its wrapper
-        stopping = early_stops(self.early_stopping, n_train) and not _tunes_threshold(
+        stopping = early_stops(self.early_stopping, len(y)) and not _tunes_threshold(
             profile, metric
         )
         candidates = {s.name: make_candidate(s, profile.task, imbalanced, stopping) for s in specs}
@@ -598,8 +598,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         rows uses the mean of the rounds found in the folds (``best_params_`` and
         ``leaderboard_`` show it). Off for ``metric="f1"`` or ``"mcc"`` on binary targets
         (the threshold tuning wraps the model). False: the rounds are searched. "auto":
-        True when the folds train on more than 10,000 rows (at 60 s it lost on smaller
-        data, where the rows held back cost more than the rounds it saves).
+        True when the data has more than 10,000 rows (at 60 s it lost on smaller data,
+        where the rows held back cost more than the rounds it saves).
     task : {"binary", "multiclass"} or None, default=None
         Override the task inferred from the target.
 

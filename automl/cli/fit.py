@@ -109,7 +109,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="auto",
         help="find the boosting rounds of LightGBM, XGBoost and HistGradientBoosting by early "
         "stopping on part of each fold's training rows ('on'), or search them ('off'); "
-        "'auto' (the default): on when the folds train on more than 10,000 rows",
+        "'auto' (the default): on when the data has more than 10,000 rows",
     )
     parser.add_argument(
         "--no-ensemble",
