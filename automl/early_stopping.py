@@ -32,7 +32,7 @@ VALIDATION_MAX_SHARE = 0.20
 # early_stopping="auto" turns it on for data of more than this many rows (scikit-learn's
 # HistGradientBoosting has the same rule, and cv="auto" switches to a holdout there): at
 # 60 s on the dev sets early stopping lost on the small ones, where the rows it holds back
-# cost more than the rounds it saves (BENCHMARKS.md).
+# cost more than the rounds it saves, and was level on the large ones (BENCHMARKS.md).
 AUTO_MIN_ROWS = 10_000
 
 

@@ -98,7 +98,7 @@ class _AutoMLBase(BaseEstimator):
         ensemble: bool = True,
         ensemble_size: int = ENSEMBLE_SIZE,
         portfolio: bool | str | Path = False,
-        early_stopping: bool | str = "auto",
+        early_stopping: bool | str = False,
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -220,6 +220,8 @@ class _AutoMLBase(BaseEstimator):
     def _fingerprint(self, frame, y, profile, metric, sample_weight=None) -> dict[str, Any]:
         """What must match for a stored search to be resumed (budgets may change)."""
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        # only when on, so that searches stored before the setting existed still resume
+        stopping = {} if self.early_stopping is False else {"early_stopping": self.early_stopping}
         return {
             "data": data_fingerprint(frame, y, **weights),
             "task": profile.task,
@@ -231,7 +233,7 @@ class _AutoMLBase(BaseEstimator):
             "configurations": repr(self.configurations),
             "prune": self.prune,
             "column_kinds": profile.kinds,
-            "early_stopping": self.early_stopping,
+            **stopping,
         }
 
     def _search(
@@ -587,7 +589,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         BENCHMARKS.md). A path: your own file of ``[[configurations]]`` tables
         (``algorithm = "..."``, parameter values, optionally ``task = "binary"``) with
         ``schema_version = 1``. Algorithms a portfolio leaves out open with theirs anyway.
-    early_stopping : "auto" or bool, default="auto"
+    early_stopping : bool or "auto", default=False
         True: find the number of boosting rounds of LightGBM, XGBoost and
         HistGradientBoosting by early stopping in each fold instead of searching it: the
         model fits on 90% of
@@ -598,8 +600,9 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         rows uses the mean of the rounds found in the folds (``best_params_`` and
         ``leaderboard_`` show it). Off for ``metric="f1"`` or ``"mcc"`` on binary targets
         (the threshold tuning wraps the model). False: the rounds are searched. "auto":
-        True when the data has more than 10,000 rows (at 60 s it lost on smaller data,
-        where the rows held back cost more than the rounds it saves).
+        True when the data has more than 10,000 rows. Off by default: at 60 s on our
+        benchmark it lost on small data (the rows held back cost more than the rounds it
+        saves) and was level on large data (BENCHMARKS.md).
     task : {"binary", "multiclass"} or None, default=None
         Override the task inferred from the target.
 
@@ -689,7 +692,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         ensemble: bool = True,
         ensemble_size: int = ENSEMBLE_SIZE,
         portfolio: bool | str | Path = False,
-        early_stopping: bool | str = "auto",
+        early_stopping: bool | str = False,
         task: str | None = None,
     ) -> None:
         super().__init__(

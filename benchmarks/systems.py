@@ -100,12 +100,12 @@ def fit_automl_noens(X, y, task, budget, seed) -> Fitted:
 
 
 def fit_automl_noes(X, y, task, budget, seed) -> Fitted:
-    """Ablation: boosting rounds always searched, never found by early stopping."""
+    """Boosting rounds always searched, never found by early stopping (the default)."""
     return fit_automl(X, y, task, budget, seed, early_stopping=False)
 
 
 def fit_automl_es(X, y, task, budget, seed) -> Fitted:
-    """Early stopping inside the folds on every data set, not only above 10,000 rows."""
+    """Early stopping inside the folds on every data set."""
     return fit_automl(X, y, task, budget, seed, early_stopping=True)
 
 

@@ -164,7 +164,7 @@ def test_early_stopping_option(frame, tmp_path):
     frame.to_csv(csv, index=False)
     runs = {
         "found": ["--algorithms", "lightgbm", "--trials", "2", "--early-stopping", "on"],
-        "auto": ["--algorithms", "lightgbm", "--trials", "2", "--no-ensemble"],
+        "default": ["--algorithms", "lightgbm", "--trials", "2", "--no-ensemble"],
     }
     for name, extra in runs.items():
         assert main(fit_args(str(csv), tmp_path / name, *extra)) == 0
@@ -175,6 +175,5 @@ def test_early_stopping_option(frame, tmp_path):
         for name in runs
     }
     assert all("rounds_per_fold" in t.user_attrs for t in studies["found"].trials)
-    # 150 rows: "auto" searches the rounds (early stopping is for data of 10,000+ rows)
-    assert all("lightgbm__n_estimators" in t.params for t in studies["auto"].trials)
+    assert all("lightgbm__n_estimators" in t.params for t in studies["default"].trials)
     assert main(fit_args(str(csv), tmp_path / "bad", "--early-stopping", "yes")) == 2

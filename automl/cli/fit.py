@@ -106,10 +106,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--early-stopping",
         choices=["auto", "on", "off"],
-        default="auto",
+        default="off",
         help="find the boosting rounds of LightGBM, XGBoost and HistGradientBoosting by early "
         "stopping on part of each fold's training rows ('on'), or search them ('off'); "
-        "'auto' (the default): on when the data has more than 10,000 rows",
+        "'auto': on when the data has more than 10,000 rows (default: off)",
     )
     parser.add_argument(
         "--no-ensemble",
@@ -237,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
         memory_limit=args.memory_limit,
         algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
         ensemble=not args.no_ensemble,
-        early_stopping={"on": True, "off": False}.get(args.early_stopping, "auto"),
+        early_stopping={"on": True, "off": False, "auto": "auto"}[args.early_stopping],
         portfolio={"builtin": True, "none": False}.get(args.portfolio, args.portfolio),
         ensemble_size=args.ensemble_size,
     )
