@@ -221,7 +221,7 @@ class _AutoMLBase(BaseEstimator):
         """What must match for a stored search to be resumed (budgets may change)."""
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
         # only when on, so that searches stored before the setting existed still resume
-        stopping = {} if self.early_stopping is False else {"early_stopping": self.early_stopping}
+        stopping = {"early_stopping": self.early_stopping} if self.early_stopping else {}
         return {
             "data": data_fingerprint(frame, y, **weights),
             "task": profile.task,
