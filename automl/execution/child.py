@@ -107,7 +107,7 @@ def _main(argv: list[str]) -> Any:
     _exit_when_parent_goes()
     from automl.execution.worker import main
 
-    main(Connection(int(argv[1])))
+    main(Connection(int(argv[1])), announce=True)
     os._exit(0)  # the parent said stop; the watchdog thread must not hold up the exit
 
 

@@ -245,7 +245,7 @@ class DaskExecutor(Executor):
         try:
             workers = dict(self._client.nthreads())
         except (OSError, TimeoutError, AttributeError) as exc:
-            self._lose(f"the Dask scheduler at {self.address} stopped answering ({exc})")
+            self._lose(f"the connection to the Dask scheduler at {self.address} was lost ({exc})")
             return
         for number, running in list(self._busy.items()):
             if running.worker not in workers:

@@ -18,8 +18,8 @@ memory limit, is killed with its child processes and a fresh worker takes its pl
   script that starts a search needs no ``if __name__ == "__main__":`` guard.
 - Where multiprocessing may not start children (a Dask worker is a daemonic process),
   ``launcher="subprocess"`` starts workers as plain subprocesses instead
-  (:mod:`automl.execution.child`). Either way a worker takes tasks only once it says it
-  is ready (its imports done), so start-up never counts against a task's time limit.
+  (:mod:`automl.execution.child`); such a worker takes tasks only once it says it is
+  ready (its imports done), so its start-up never counts against a task's time limit.
 """
 
 from __future__ import annotations
@@ -235,7 +235,11 @@ class ProcessExecutor(Executor):
     def _start_worker(self) -> None:
         try:
             worker = self._launch()
-            self._await_ready(worker)
+            if self._mp is None:
+                # a plain subprocess: seconds of imports before it can take a task. A
+                # worker forked from the fork server has them already: it takes its first
+                # task at once (waiting for its word would add to every short search).
+                self._await_ready(worker)
             with self._lock:
                 closed = self._closed
                 if not closed:

@@ -67,13 +67,14 @@ _without_main_in_workers()
 READY = "ready"
 
 
-def main(connection: Connection) -> None:
-    """Serve tasks from ``connection`` until it closes."""
+def main(connection: Connection, announce: bool = False) -> None:
+    """Serve tasks from ``connection`` until it closes; with ``announce``, first say
+    ``READY`` once the imports are done (a plain subprocess takes seconds to get there)."""
     # Ctrl-C in a terminal reaches every process of the group: it is the driver's to act on.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
-    # Imports are done: a task's clock starts now, not while Python starts up.
-    connection.send(READY)
+    if announce:
+        connection.send(READY)
     loaded: tuple[str, Any] | None = None
     while True:
         try:
