@@ -18,9 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.summarize import to_markdown
-
-MINIMISED = {"log_loss", "rmse"}
+from benchmarks.summarize import GREATER_IS_BETTER, to_markdown
 
 
 def far_share(row: dict, close: float) -> float | None:
@@ -29,7 +27,7 @@ def far_share(row: dict, close: float) -> float | None:
     seconds, best = details.get("algorithm_seconds"), details.get("algorithm_best")
     if not seconds or not best:
         return None
-    sign = -1.0 if row["primary_metric"] in MINIMISED else 1.0
+    sign = 1.0 if GREATER_IS_BETTER[row["primary_metric"]] else -1.0
     oriented = {a: sign * v for a, v in best.items()}
     top, dummy = max(oriented.values()), sign * details["inner_dummy"]
     span = top - dummy
