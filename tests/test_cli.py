@@ -336,6 +336,6 @@ def test_a_second_driver_on_a_running_search_is_refused(csv, tmp_path, capsys):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
-    assert process.returncode == 130
+    assert process.returncode == 130, process.stderr.read().decode()
     study = optuna.load_study(study_name="automl", storage=f"sqlite:///{out / 'search.db'}")
     assert not [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 
 import joblib
@@ -335,6 +336,50 @@ def test_ctrl_c_with_worker_processes_keeps_the_finished_trials(breast_cancer):
     interrupted = board[board["reason"] == "interrupted"]
     assert (interrupted["state"] == "failed").all()
     assert model.predict(X.iloc[:5]).shape == (5,)
+
+
+def test_ctrl_c_while_the_driver_writes_to_the_storage_waits_for_the_write(tmp_path, breast_cancer):
+    """Progress is published between storage writes; a Ctrl-C there must not cut a write in
+    half (it left the SQLite file locked, and recording the interruption then failed)."""
+    import optuna
+
+    X, y = breast_cancer
+    storage = f"sqlite:///{tmp_path / 'search.db'}"
+    steps = []
+
+    def press_ctrl_c(progress):
+        if progress.complete >= 2 and not steps:
+            steps.append("pressed")
+            os.kill(os.getpid(), signal.SIGINT)
+            steps.append("went on")  # a KeyboardInterrupt raised here would skip this
+
+    settings = dict(algorithms=["gaussian_nb", "logistic_regression"], storage=storage, **FAST)
+    model = AutoMLClassifier(n_trials=30, callbacks=[press_ctrl_c], **settings).fit(X, y)
+    assert steps == ["pressed", "went on"]
+    assert model.interrupted_ and model.n_trials_ < 30
+    study = optuna.load_study(study_name="automl", storage=storage)
+    assert not study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+    resumed = AutoMLClassifier(n_trials=30, resume=True, **settings).fit(X, y)
+    assert not resumed.interrupted_
+    assert len(resumed.leaderboard_) >= 30
+
+
+def test_a_second_ctrl_c_is_not_deferred():
+    from automl.search.interrupt import InterruptGuard
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with InterruptGuard() as guard:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert guard.requested
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt):
+            guard.check()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # waiting for workers: Ctrl-C raises where it lands
+    with InterruptGuard() as guard, pytest.raises(KeyboardInterrupt), guard.immediate():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
 
 
 def test_limits_that_an_executor_cannot_enforce_are_said_not_ignored(breast_cancer):

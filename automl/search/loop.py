@@ -39,6 +39,7 @@ from automl.ensemble import PoolEntry, selection_seconds
 from automl.evaluation import Metric, Split
 from automl.execution.base import Executor, Finished, TaskFailure
 from automl.search.clock import BudgetClock
+from automl.search.interrupt import InterruptGuard
 from automl.search.pool import OOFPool
 from automl.search.progress import SearchProgress, publish
 from automl.search.record import MAX_FAILURES_IN_A_ROW, AlgorithmBest, SearchRecord
@@ -191,26 +192,30 @@ class Search:
         interrupted = False
         if self._claim is not None:
             self._claim.start(lambda: list(self._asked))
-        try:
-            self._fill()
-            self._publish(force=True)
-            while self._asked:
-                if s.stop is not None and s.stop.is_set():
-                    raise KeyboardInterrupt
-                wait = WAIT_SLICE
-                left = self.clock.time_left()
-                if left is not None:
-                    wait = min(wait, max(left, 0.01))
-                for finished in executor.wait(wait):
-                    self._results[finished.task.number] = finished
+        with InterruptGuard() as guard:
+            try:
+                self._fill()
+                self._publish(force=True)
+                while self._asked:
+                    guard.check()
+                    if s.stop is not None and s.stop.is_set():
+                        raise KeyboardInterrupt
+                    wait = WAIT_SLICE
+                    left = self.clock.time_left()
+                    if left is not None:
+                        wait = min(wait, max(left, 0.01))
+                    with guard.immediate():
+                        for finished in executor.wait(wait):
+                            self._results[finished.task.number] = finished
+                    self._tell_ready(ordered)
+                    self._stop_at_deadline()
+                    self._publish(force=False)
+                guard.check()
+            except KeyboardInterrupt:
+                interrupted = True
                 self._tell_ready(ordered)
-                self._stop_at_deadline()
-                self._publish(force=False)
-        except KeyboardInterrupt:
-            interrupted = True
-            self._tell_ready(ordered)
-            self._interrupt()
-        self._publish(force=True)
+                self._interrupt()
+            self._publish(force=True)
         elapsed = time.monotonic() - self._origin
         if self._storage is not None:
             record_elapsed(self.study, elapsed)
