@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 # Imported here, before the budget's clock (as automl fit does): the report's and the model
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     args = parser.parse_args(argv)
+    started = time.monotonic()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
     data = load_breast_cancer(as_frame=True).frame
@@ -87,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     saved = [save_model(result, X, args.out / "model.automl")]
     board.to_csv(args.out / "leaderboard.csv", index=False)
-    saved += [args.out / "leaderboard.csv", *write_report(result, X, y, args.out).values()]
+    saved += [
+        args.out / "leaderboard.csv",
+        *write_report(result, X, y, args.out, deadline=started + args.time_budget).values(),
+    ]
     print(f"Saved {', '.join(str(p) for p in saved)}.")
     print(f"Predict with: automl predict {args.out / 'model.automl'} new.csv")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import numpy as np
 import pandas as pd
@@ -95,6 +96,31 @@ def test_report_command_renders_again_from_report_json(baseline_report, tmp_path
     assert (run / "report.md").is_file()
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "report.json" in capsys.readouterr().err
+
+
+def test_figures_past_the_deadline_are_left_out_with_a_note_and_drawn_later(
+    baseline_report, tmp_path, caplog
+):
+    """A caller with a time budget (automl fit) passes a deadline; drawing is most of the
+    cost of a report, so figures whose turn comes after it wait for `automl report`."""
+    paths, result = baseline_report
+    X, y = evil_frame()
+    run = tmp_path / "run"
+    write_report(result, X, y, run, deadline=time.monotonic() - 1.0)
+    late = (run / "report.html").read_text(encoding="utf-8")
+    full = paths["html"].read_text(encoding="utf-8")
+    drawn = re.findall(r'<figure class="plot" id="plot-(\w+)"', full)
+    assert len(drawn) >= 4 and "<svg" not in late
+    for name in drawn:
+        assert f'id="plot-{name}">The {name} plot was left out' in late
+    assert "automl report RUN_DIR" in late
+    said = re.search(r"before the report's (.+) plots were drawn", caplog.text)
+    assert said is not None and set(said.group(1).split(", ")) == set(drawn)
+    assert (run / "report.json").read_text(encoding="utf-8") == paths["json"].read_text(
+        encoding="utf-8"
+    )
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.html").read_text(encoding="utf-8") == full
 
 
 def test_a_report_of_another_schema_version_is_refused(baseline_report, tmp_path):

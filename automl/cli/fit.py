@@ -311,7 +311,7 @@ def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path
     }
     (out / "summary.json").write_text(json.dumps(result, indent=2, default=str))
     paths.append(out / "summary.json")
-    paths.extend(write_report(model, X, y, out).values())
+    paths.extend(write_report(model, X, y, out, deadline=started + args.time_budget).values())
     return paths
 
 

@@ -115,21 +115,29 @@ class Report:
 
         return to_markdown(self.content)
 
-    def to_html(self) -> str:
+    def to_html(self, deadline: float | None = None) -> str:
+        """The HTML page; figures whose turn comes after ``deadline`` (on
+        ``time.monotonic()``) are left out with a note (``automl report`` draws them)."""
         from automl.report.html import to_html
 
-        return to_html(self.content)
+        return to_html(self.content, deadline)
 
     def save(
         self,
         out_dir: str | Path,
         *,
         formats: tuple[str, ...] = ("json", "html", "markdown"),
+        deadline: float | None = None,
     ) -> dict[str, Path]:
-        """Write ``report.json``, ``report.html`` and ``report.md`` into ``out_dir``."""
+        """Write ``report.json``, ``report.html`` and ``report.md`` into ``out_dir``
+        (``deadline``: see :meth:`to_html`; the JSON always holds everything)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        render = {"json": self.to_json, "html": self.to_html, "markdown": self.to_markdown}
+        render = {
+            "json": self.to_json,
+            "html": lambda: self.to_html(deadline),
+            "markdown": self.to_markdown,
+        }
         paths = {}
         for name in formats:
             path = out / REPORT_FILES[name]
@@ -138,7 +146,9 @@ class Report:
         return paths
 
 
-def write_report(source: Any, X: Any, y: Any, out_dir: str | Path) -> dict[str, Path]:
+def write_report(
+    source: Any, X: Any, y: Any, out_dir: str | Path, *, deadline: float | None = None
+) -> dict[str, Path]:
     """Write the comparison report of a fit or a baseline into ``out_dir``.
 
     Parameters
@@ -148,13 +158,17 @@ def write_report(source: Any, X: Any, y: Any, out_dir: str | Path) -> dict[str, 
     X, y : the data ``source`` was fit on.
     out_dir : path
         Created if needed; ``report.json``, ``report.html`` and ``report.md`` are written.
+    deadline : float, optional
+        A ``time.monotonic()`` time for a caller with a time budget: figures whose turn comes
+        after it are not drawn (drawing is most of the cost); ``report.html`` says which, and
+        ``automl report OUT_DIR`` draws them from ``report.json``, which holds everything.
 
     Returns
     -------
     dict
         ``{"json": Path, "html": Path, "markdown": Path}``.
     """
-    return Report.from_source(source, X, y).save(out_dir)
+    return Report.from_source(source, X, y).save(out_dir, deadline=deadline)
 
 
 def render_saved_report(run_dir: str | Path) -> dict[str, Path]:

@@ -67,7 +67,7 @@ ul.notes li { margin: 4px 0; }
 """
 
 
-def page(r: dict[str, Any], figures: dict[str, str]) -> str:
+def page(r: dict[str, Any], figures: dict[str, str | None]) -> str:
     """The whole document."""
     sections = [
         _header(r),
@@ -88,9 +88,15 @@ def page(r: dict[str, Any], figures: dict[str, str]) -> str:
     )
 
 
-def _figure(figures: dict[str, str], name: str) -> str:
+def _figure(figures: dict[str, str | None], name: str) -> str:
     if name not in figures:
         return ""
+    if figures[name] is None:
+        return (
+            f'<p class="note" id="plot-{name}">The {e(name)} plot was left out: the time '
+            "budget ran out while the report was written. <code>automl report RUN_DIR</code> "
+            "draws it from report.json.</p>"
+        )
     return (
         f'<figure class="plot" id="plot-{name}">{figures[name]}'
         f"<figcaption>{e(FIGURE_CAPTIONS.get(name, ''))}</figcaption></figure>"
@@ -145,7 +151,7 @@ def _header(r: dict[str, Any]) -> str:
     )
 
 
-def _leaderboard(r: dict[str, Any], figures: dict[str, str]) -> str:
+def _leaderboard(r: dict[str, Any], figures: dict[str, str | None]) -> str:
     not_worse = set(r["comparison"]["not_worse"])
     classes = [
         "best"
@@ -235,7 +241,7 @@ def _nested(r: dict[str, Any]) -> str:
     )
 
 
-def _diagnostics(r: dict[str, Any], figures: dict[str, str]) -> str:
+def _diagnostics(r: dict[str, Any], figures: dict[str, str | None]) -> str:
     d = r["diagnostics"]
     if d["kind"] == "unavailable":
         text, plots = "", ""
@@ -256,7 +262,7 @@ def _diagnostics(r: dict[str, Any], figures: dict[str, str]) -> str:
     )
 
 
-def _search(r: dict[str, Any], figures: dict[str, str]) -> str:
+def _search(r: dict[str, Any], figures: dict[str, str | None]) -> str:
     search = r.get("search")
     if not search:
         return (
@@ -275,7 +281,7 @@ def _search(r: dict[str, Any], figures: dict[str, str]) -> str:
     )
 
 
-def _data(r: dict[str, Any], figures: dict[str, str]) -> str:
+def _data(r: dict[str, Any], figures: dict[str, str | None]) -> str:
     d = r["data"]
     facts = [
         ["rows", d["n_rows"]],
@@ -330,6 +336,7 @@ def _method(r: dict[str, Any]) -> str:
     )
 
 
-def to_html(r: dict[str, Any]) -> str:
-    """The report as one HTML file with every asset inline (no network, no script)."""
-    return page(r, render_figures(r))
+def to_html(r: dict[str, Any], deadline: float | None = None) -> str:
+    """The report as one HTML file with every asset inline (no network, no script); figures
+    not drawn by ``deadline`` (see :func:`render_figures`) are left out with a note."""
+    return page(r, render_figures(r, deadline))

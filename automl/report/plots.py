@@ -13,7 +13,9 @@ is printed as is), and the SVG writer escapes ``<``, ``>`` and ``&``.
 from __future__ import annotations
 
 import io
+import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,8 +38,13 @@ RC: dict[str, Any] = {
 }
 
 
-def render_figures(report: dict[str, Any]) -> dict[str, str]:
-    """Every figure the report has data for, as ``{name: "<svg ...>...</svg>"}``."""
+def render_figures(report: dict[str, Any], deadline: float | None = None) -> dict[str, str | None]:
+    """Every figure the report has data for, as ``{name: "<svg ...>...</svg>"}``.
+
+    Drawing them is most of what writing a report costs (about 1 s). With a ``deadline`` (on
+    ``time.monotonic()``), a figure whose turn comes after it is not drawn: its value is
+    None, and ``automl report RUN_DIR`` draws it later from ``report.json``.
+    """
     import matplotlib
 
     builders: list[tuple[str, Callable[[Any, dict[str, Any]], bool]]] = [
@@ -50,13 +57,22 @@ def render_figures(report: dict[str, Any]) -> dict[str, str]:
         ("params", _params),
         ("importance", _importance),
     ]
-    out = {}
+    out: dict[str, str | None] = {}
     # the keys are checked by matplotlib at run time, not by its type hints
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         for name, draw in builders:
             figure = _new_figure()
-            if draw(figure, report):
-                out[name] = _to_svg(figure, name)
+            if draw(figure, report):  # cheap: the artists; saving lays out and renders
+                late = deadline is not None and time.monotonic() >= deadline
+                out[name] = None if late else _to_svg(figure, name)
+    left_out = [name for name, svg in out.items() if svg is None]
+    if left_out:
+        logging.getLogger("automl.report").warning(
+            "The time budget ran out before the report's %s plot%s drawn; report.html says "
+            "so, and `automl report RUN_DIR` draws them from report.json.",
+            ", ".join(left_out),
+            "s were" if len(left_out) > 1 else " was",
+        )
     return out
 
 
