@@ -35,6 +35,7 @@ from automl.evaluation import (
     predict_latency,
     take_rows,
 )
+from automl.fidelity import rung_sample
 
 # The statuses a TrialTask returns; failures (error, timeout, memory, crashed) come from
 # the executor, which sees the task die rather than return.
@@ -79,6 +80,10 @@ class TrialOutcome:
     # early stopping: the rounds found in each fold, and the parameter value the refit uses
     rounds: list[int] = field(default_factory=list)
     found_params: dict[str, int] = field(default_factory=dict)
+    # successive halving on rows (automl.fidelity): the score after each rung, and the
+    # seconds the rungs took (part of the trial's cost, not of its full fit)
+    rung_scores: list[float] = field(default_factory=list)
+    rung_seconds: float = 0.0
     # Only for a trial that beat its algorithm's best known when it was submitted: the
     # model fitted on the last training fold (the fallback final model), the out-of-fold
     # predictions, and that model's pickled size and predict time (all read by the report).
@@ -119,6 +124,11 @@ class TrialTask:
     keep_oof : bool
         Return the out-of-fold predictions when the mean score beats ``oof_bar`` (None:
         always), for ensemble selection; the driver sends its pool's entry bar.
+    rung_rows, rung_thresholds : tuple of int, dict
+        With a single split: before the full fit, fit on this many of its training rows
+        (a fixed sample), score on its test rows, and stop (pruned) when the score is worse
+        than ``rung_thresholds[rung]``, the median of earlier trials there (see
+        :mod:`automl.fidelity`).
     """
 
     number: int
@@ -130,12 +140,16 @@ class TrialTask:
     keep_if_better_than: float | None = None
     keep_oof: bool = False
     oof_bar: float | None = None
+    rung_rows: tuple[int, ...] = ()
+    rung_thresholds: dict[int, float] = field(default_factory=dict)
 
     def run(self, context: SearchContext) -> TrialOutcome:
         started = time.monotonic()
         metric = context.metric
         pipeline = context.pipeline(self.algorithm, self.config)
         outcome = TrialOutcome(COMPLETE)
+        if self.rung_rows and self._pruned_on_rows(pipeline, context, outcome):
+            return outcome
         best_running: float | None = None
         # Fold models are kept until the end (not refit) in case this trial beats the best
         # and its out-of-fold predictions are wanted: memory for speed, for a few seconds.
@@ -201,6 +215,31 @@ class TrialTask:
                     repeat=3,
                 )
         return outcome
+
+    def _pruned_on_rows(self, pipeline: Any, context: SearchContext, outcome: TrialOutcome) -> bool:
+        """Fit and score the rungs (samples of the single split's training rows); True when
+        a rung's score says stop (``outcome`` is then pruned, with a note)."""
+        ((train, test),) = context.splits
+        candidate = context.candidates[self.algorithm]
+        stratify = context.profile.task != "regression"
+        for rung, rows in enumerate(self.rung_rows):
+            sample = rung_sample(train, rows, context.y, stratify)
+            _, score, fit_time, score_time, _ = _fit_and_score_fold(
+                pipeline, candidate, context, sample, test, outcome.warnings
+            )
+            if not np.isfinite(score):
+                raise ValueError(f"the fit on {rows} rows scored {score} (not finite)")
+            outcome.rung_scores.append(score)
+            outcome.rung_seconds += fit_time + score_time
+            threshold = self.rung_thresholds.get(rung)
+            if threshold is not None and context.metric.better(threshold, score):
+                outcome.status = PRUNED
+                outcome.note = (
+                    f"pruned after a fit on {rows:,} of {len(train):,} training rows: score "
+                    f"{score:.4g} worse than the median {threshold:.4g} of earlier trials there"
+                )
+                return True
+        return False
 
 
 @dataclass

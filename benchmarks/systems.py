@@ -110,6 +110,11 @@ def fit_automl_es(X, y, task, budget, seed) -> Fitted:
     return fit_automl(X, y, task, budget, seed, early_stopping=True)
 
 
+def fit_automl_noprune(X, y, task, budget, seed) -> Fitted:
+    """Ablation: no pruning (after a fold, or on a sample of rows on large data)."""
+    return fit_automl(X, y, task, budget, seed, prune=False)
+
+
 def fit_automl_portfolio(X, y, task, budget, seed) -> Fitted:
     """The learned portfolio opens the search (instead of each algorithm's default)."""
     return fit_automl(X, y, task, budget, seed, portfolio=True)
@@ -305,6 +310,7 @@ SYSTEMS: dict[str, Callable[..., Fitted]] = {
     "automl_noens": fit_automl_noens,
     "automl_noes": fit_automl_noes,
     "automl_es": fit_automl_es,
+    "automl_noprune": fit_automl_noprune,
     "automl_portfolio": fit_automl_portfolio,
     "hgb_default": _drop_empty(fit_hgb_default),
     "rf_default": _drop_empty(fit_rf_default),

@@ -38,6 +38,7 @@ from automl.data import DatasetProfile
 from automl.ensemble import PoolEntry, selection_seconds
 from automl.evaluation import Metric, Split
 from automl.execution.base import Executor, Finished, TaskFailure
+from automl.fidelity import RowRungs
 from automl.search.clock import BudgetClock
 from automl.search.interrupt import InterruptGuard
 from automl.search.pool import OOFPool
@@ -161,8 +162,9 @@ class Search:
         if s.pool_trials and s.time_budget is not None:
             self.clock.selection_seconds = selection_seconds(s.time_budget)
         self.rule = MedianRule(s.metric, len(splits), s.prune)
+        self.rungs = RowRungs(len(splits[0][0]), len(splits), s.prune)
         pool = OOFPool(s.metric, s.pool_trials, s.pool_bytes)
-        self.record = SearchRecord(self.study, s.metric, self.clock, self.rule, pool)
+        self.record = SearchRecord(self.study, s.metric, self.clock, self.rule, pool, self.rungs)
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, executor: Executor) -> SearchOutcome:
@@ -354,6 +356,8 @@ class Search:
             keep_if_better_than=self.record.best_of(algorithm),
             keep_oof=self.record.pool.enabled,
             oof_bar=self.record.pool.bar(),
+            rung_rows=self.rungs.rows,
+            rung_thresholds=self.rungs.thresholds(),
         )
 
     def _plan(self) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -23,6 +23,7 @@ from optuna.trial import TrialState
 from automl.evaluation import Metric
 from automl.exceptions import TrialFailedWarning
 from automl.execution.base import Finished, TaskFailure
+from automl.fidelity import RowRungs
 from automl.search.clock import BudgetClock
 from automl.search.pool import OOFPool
 from automl.search.study import MedianRule, running_means
@@ -67,9 +68,11 @@ class SearchRecord:
         clock: BudgetClock,
         rule: MedianRule,
         pool: OOFPool | None = None,
+        rungs: RowRungs | None = None,
     ) -> None:
         self.study, self.metric, self.clock, self.rule = study, metric, clock, rule
         self.pool = OOFPool(metric, 0, 0) if pool is None else pool
+        self.rungs = RowRungs(0, 0, False) if rungs is None else rungs
         # (score, fit time) of every complete trial, for the time kept free for the refits
         self._fit_times: list[tuple[float, float]] = []
         self.counts = {"complete": 0, "pruned": 0, "failed": 0, "timed_out": 0}
@@ -84,6 +87,7 @@ class SearchRecord:
         self._failures_in_a_row: dict[str, int] = {}
         self._warned: set[str] = set()
         for t in study.get_trials(deepcopy=False):  # a resumed study's finished trials
+            self.rungs.add(t.user_attrs.get("rung_scores", []))
             if t.state == TrialState.COMPLETE and t.value is not None:
                 self._complete(t.number, t.params["algorithm"], t.value, t.user_attrs, None)
 
@@ -112,6 +116,7 @@ class SearchRecord:
             return False
         self._failures_in_a_row[algorithm] = 0
         _record_folds(trial, result)
+        self.rungs.add(result.rung_scores)
         means = running_means(result.fold_scores)
         for step, value in enumerate(means):
             trial.report(value, step)
@@ -154,7 +159,7 @@ class SearchRecord:
                 )
             )
         fit_time = attrs.get("fit_time", 0.0)
-        extra = 0.0 if outcome is None else outcome.oof_seconds
+        extra = 0.0 if outcome is None else outcome.oof_seconds + outcome.rung_seconds
         self.clock.record(algorithm, fit_time + attrs.get("score_time", 0.0) + extra)
         if outcome is not None:
             refit = self.clock.refit_estimate(fit_time)
@@ -216,10 +221,14 @@ class SearchRecord:
 
 def _record_folds(trial: optuna.Trial, outcome: TrialOutcome) -> None:
     trial.set_user_attr("fold_scores", [float(v) for v in outcome.fold_scores])
-    trial.set_user_attr("fit_time", float(np.sum(outcome.fit_times)))
-    trial.set_user_attr("score_time", float(np.sum(outcome.score_times)))
+    if outcome.fit_times:  # none when pruned on a sample of rows, before any full fit
+        trial.set_user_attr("fit_time", float(np.sum(outcome.fit_times)))
+        trial.set_user_attr("score_time", float(np.sum(outcome.score_times)))
     if outcome.warnings:
         trial.set_user_attr("warnings", outcome.warnings[:5])
+    if outcome.rung_scores:
+        trial.set_user_attr("rung_scores", [float(v) for v in outcome.rung_scores])
+        trial.set_user_attr("rung_seconds", float(outcome.rung_seconds))
     if outcome.found_params:
         trial.set_user_attr(FOUND_PARAMS, outcome.found_params)
         trial.set_user_attr("rounds_per_fold", outcome.rounds)
