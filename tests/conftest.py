@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import signal
 import time
 import uuid
 
@@ -13,6 +14,15 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+
+
+def pytest_configure(config):
+    """Several tests press Ctrl-C (SIGINT) in this process or in an `automl fit` they start.
+    A shell that starts a background job without job control makes it ignore SIGINT, and
+    the ignoring is inherited; take Ctrl-C back, as an interactive terminal has it (child
+    processes then start with the default action)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
