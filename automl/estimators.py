@@ -520,8 +520,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         Override the inferred kind of columns: ``{"zip": "categorical"}``.
     prune : bool, default=True
         Stop a trial after a fold when its running mean is below the median of earlier trials.
-        With a single holdout of 12,000 training rows or more (``cv="auto"`` on large data),
-        a trial first fits on a third of them (and before that on a ninth, from 36,000
+        With a single holdout of 7,500 training rows or more (``cv="auto"`` on large data),
+        a trial first fits on a third of them (and before that on a ninth, from 22,500
         rows) and stops there when its score is below the median of earlier trials at that
         size (successive halving on rows, see :mod:`automl.fidelity`;
         ``leaderboard_['note']`` says where a trial stopped).

@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 # Rungs: the training rows divided by ETA, again and again, while the rung keeps at least
 # MIN_RUNG_ROWS (fewer rows rank configurations too differently from the full data).
 ETA = 3
-MIN_RUNG_ROWS = 4_000
+MIN_RUNG_ROWS = 2_500
 # No rung prunes before this many trials have a score there.
 RUNG_STARTUP_TRIALS = 5
 SAMPLE_SEED = 0
