@@ -33,22 +33,11 @@ import numpy as np
 
 from benchmarks.data import Dataset, load_manifest, outer_splits, read_table
 from benchmarks.metrics import PRIMARY, dummy_score, optimism, test_metrics
+from benchmarks.systems import SYSTEMS
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository root
 HERE = Path(__file__).resolve().parent
-LOCAL_SYSTEMS = (
-    "automl",
-    "automl_random",
-    "automl_jobs2",
-    "automl_noens",
-    "automl_noes",
-    "automl_es",
-    "automl_portfolio",
-    "hgb_default",
-    "rf_default",
-    "lgbm_default",
-    "optuna_lgbm",
-)
+LOCAL_SYSTEMS = tuple(SYSTEMS)  # run in this environment, by benchmarks/worker.py
 # Peers: their own virtual environment (conflicting pins), a script that writes OUT, the
 # module that must import there, and why it may be missing.
 PEERS = {
