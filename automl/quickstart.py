@@ -23,7 +23,7 @@ from sklearn.datasets import load_breast_cancer
 
 import automl
 from automl.persistence import EXPECTED_SAVE_SECONDS, save_model
-from automl.report import expected_write_seconds, write_report
+from automl.report import expected_write_seconds, figures_deadline, write_report
 from automl.results import summary
 
 
@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     board.to_csv(args.out / "leaderboard.csv", index=False)
     saved += [
         args.out / "leaderboard.csv",
-        *write_report(result, X, y, args.out, deadline=started + args.time_budget).values(),
+        *write_report(
+            result, X, y, args.out, deadline=figures_deadline(started, args.time_budget)
+        ).values(),
     ]
     print(f"Saved {', '.join(str(p) for p in saved)}.")
     print(f"Predict with: automl predict {args.out / 'model.automl'} new.csv")

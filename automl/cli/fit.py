@@ -18,7 +18,7 @@ from automl.cli.tables import read_table
 from automl.ensemble import DEFAULT_SIZE as ENSEMBLE_SIZE
 from automl.execution import EXECUTORS
 from automl.persistence import EXPECTED_SAVE_SECONDS, save_model
-from automl.report import expected_write_seconds, write_report
+from automl.report import expected_write_seconds, figures_deadline, write_report
 from automl.results import summary
 from automl.search import STRATEGIES
 
@@ -311,7 +311,11 @@ def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path
     }
     (out / "summary.json").write_text(json.dumps(result, indent=2, default=str))
     paths.append(out / "summary.json")
-    paths.extend(write_report(model, X, y, out, deadline=started + args.time_budget).values())
+    paths.extend(
+        write_report(
+            model, X, y, out, deadline=figures_deadline(started, args.time_budget)
+        ).values()
+    )
     return paths
 
 

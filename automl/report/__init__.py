@@ -32,6 +32,13 @@ def expected_write_seconds(n_cells: int) -> float:
     return RENDER_SECONDS + n_cells * SECONDS_PER_CELL
 
 
+def figures_deadline(started: float, time_budget: float) -> float:
+    """The ``deadline`` a job with a time budget passes to :func:`write_report`: the budget
+    with its 5% tolerance (a job ends within ``time_budget`` × 1.05 + 1 s), so a search that
+    ends a little late still gets every figure, and the last one drawn fits in the second."""
+    return started + 1.05 * time_budget
+
+
 class Report:
     """A comparison report: build it from a fit or a baseline, render it, save it.
 
