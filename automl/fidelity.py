@@ -15,7 +15,8 @@ more trials on the largest (BENCHMARKS.md, "A fidelity for large data").
 
 Every trial fits its rungs on the same rows (a fixed sample, stratified for classification),
 so rung scores compare across trials. The rung scores of pruned trials count towards the
-medians too, so the bar rises as the search finds better configurations.
+medians too (as in ASHA, every trial that reached a rung is ranked there), so the bar is the
+median of all configurations tried at that size, not only of those that went on.
 """
 
 from __future__ import annotations
