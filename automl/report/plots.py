@@ -67,11 +67,13 @@ def render_figures(report: dict[str, Any], deadline: float | None = None) -> dic
                 out[name] = None if late else _to_svg(figure, name)
     left_out = [name for name, svg in out.items() if svg is None]
     if left_out:
+        several = len(left_out) > 1
         logging.getLogger("automl.report").warning(
-            "The time budget ran out before the report's %s plot%s drawn; report.html says "
-            "so, and `automl report RUN_DIR` draws them from report.json.",
+            "The time budget ran out before the report's %s %s drawn; report.html says so, "
+            "and `automl report RUN_DIR` draws %s from report.json.",
             ", ".join(left_out),
-            "s were" if len(left_out) > 1 else " was",
+            "plots were" if several else "plot was",
+            "them" if several else "it",
         )
     return out
 
