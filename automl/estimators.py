@@ -54,12 +54,24 @@ from automl.exceptions import (
 from automl.execution import make_executor, warm_up
 from automl.nested import nested_cross_validation, split_budget
 from automl.parameters import check_settings, effective_jobs, trial_time_limit
+from automl.refinement import (
+    PREVIOUS_STUDY_KEY,
+    ROUND_KEY,
+    SPACE_FILES_KEY,
+    RefinedSpace,
+    joined_leaderboard,
+    narrow_study,
+    previous_best,
+    round_chain,
+    round_study_name,
+    rounds_table,
+)
 from automl.registry import builtin_portfolio, load_registry, select_candidates
 from automl.results import cv_results, leaderboard
 from automl.search import Search, SearchProgress, SearchSettings, fit_final
 from automl.space.portfolio import read_portfolio
 from automl.space.suggest import trial_configuration
-from automl.storage import StudyStore, data_fingerprint
+from automl.storage import FINGERPRINT_KEY, StudyStore, data_fingerprint
 
 logger = logging.getLogger("automl")
 
@@ -237,13 +249,33 @@ class _AutoMLBase(BaseEstimator):
         }
 
     def _search(
-        self, frame, y, profile, groups, metric, deadline, seeds, store, sample_weight=None
+        self,
+        frame,
+        y,
+        profile,
+        groups,
+        metric,
+        deadline,
+        seeds,
+        store,
+        sample_weight=None,
+        space: RefinedSpace | None = None,
+        opening: tuple[str, dict[str, Any]] | None = None,
+        time_budget: float | None = None,
     ) -> None:
-        """The search on all rows, then the refit of its best configuration."""
+        """The search on all rows, then the refit of its best configuration.
+
+        A refinement round passes its ``space`` (searched instead of the registry's, without
+        the user's configurations or the portfolio, which the first round ran) and the
+        previous round's best as its ``opening`` configuration.
+        """
         splits = make_splits(self.cv, profile.task, y, groups, random_state=seeds.cv)
         n_train = int(np.mean([len(tr) for tr, _ in splits]))
-        registry = load_registry(self.spaces)
-        specs = select_candidates(registry, profile.task, n_train, self.algorithms)
+        if space is None:
+            registry = load_registry(self.spaces)
+            specs = select_candidates(registry, profile.task, n_train, self.algorithms)
+        else:
+            specs = select_candidates(space.specs, profile.task, n_train, list(space.specs))
         imbalanced = is_imbalanced(y, profile.task)
         # no early stopping under a tuned decision threshold: the model step is its wrapper
         stopping = early_stops(self.early_stopping, len(y)) and not _tunes_threshold(
@@ -259,18 +291,21 @@ class _AutoMLBase(BaseEstimator):
             strategy=self.strategy,
             n_trials=self.n_trials,
             deadline=None if deadline is None else deadline - FINISH_MARGIN,
-            time_budget=self.time_budget,
+            time_budget=self.time_budget if space is None else time_budget,
             trial_time_limit=trial_time_limit(self.trial_time_limit, budget),
-            configurations=self._user_configurations(candidates),
-            portfolio=self._portfolio_configurations(candidates, profile.task),
+            configurations=self._user_configurations(candidates)
+            if space is None
+            else _opening(candidates, opening),
+            portfolio=[]
+            if space is not None
+            else self._portfolio_configurations(candidates, profile.task),
+            openings=space is None,
             sampler_seed=seeds.sampler,
             estimator_seed=seeds.estimator,
             prune=self.prune,
             store=store,
             callbacks=tuple(self.callbacks or ()),
-            fingerprint={}
-            if store is None
-            else self._fingerprint(frame, y, profile, metric, sample_weight),
+            fingerprint=self._fingerprint(frame, y, profile, metric, sample_weight),
             stop=getattr(self, "_stop_event", None),
             sample_weight=sample_weight,
             pool_trials=POOL_TRIALS if self._ensembles(profile, metric) else 0,
@@ -292,6 +327,8 @@ class _AutoMLBase(BaseEstimator):
                     stacklevel=3,
                 )
             outcome = search.run(executor)
+            if store is None:  # what refine() checks its data and settings against
+                outcome.study.set_user_attr(FINGERPRINT_KEY, settings.fingerprint)
             if not outcome.interrupted and not _any_complete(outcome.study):
                 search.run_fallback()  # nothing finished in time: the cheapest default
                 outcome.best_fold_model, outcome.best_oof = search.best_models()
@@ -328,6 +365,7 @@ class _AutoMLBase(BaseEstimator):
         self.profile_ = profile
         self.metric_ = metric.name
         self.candidates_ = list(candidates)
+        self.spaces_ = {name: c.spec for name, c in candidates.items()}
         best = study.best_trial
         algorithm, params = trial_configuration(best)
         self.best_algorithm_ = algorithm
@@ -424,6 +462,160 @@ class _AutoMLBase(BaseEstimator):
                 )
             out.append((algorithm, complete_config(candidates[algorithm], given)))
         return out
+
+    # -- refine --------------------------------------------------------------------------
+    def refine(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        target: str | None = None,
+        time_budget: float | None = 60.0,
+        spaces: Sequence[str | Path] | None = None,
+        top_k: int | None = None,
+        space_dir: str | Path | None = None,
+        study: str | None = None,
+        groups: Any = None,
+        sample_weight: Any = None,
+    ):
+        """Search another round over a space narrowed from the last round's trials.
+
+        The same data, folds, metric and seed as the round it refines; a new Optuna study
+        (``<study_name>-round-2``, ... in ``storage``, linked to the one before). The space:
+        algorithms significantly worse than the best dropped, each kept algorithm's ranges
+        shrunk around its top trials (see :mod:`automl.refinement` for the rules). The last
+        round's best configuration is the new round's first trial, and if the round still
+        ends worse the model keeps what it had: refinement never makes the model worse.
+
+        Parameters
+        ----------
+        X, y, target, groups, sample_weight
+            The data of the round refined (checked against the study's fingerprint).
+        time_budget : float or None, default=60
+            Seconds for this round (search and refit).
+        spaces : list of paths, optional
+            Space files to search instead of narrowing automatically, e.g. the files of
+            ``refined_space_.save(dir)`` after editing them.
+        top_k : int, optional
+            The top trials per algorithm the ranges are narrowed around (default: a
+            quarter of its complete trials, at least 3).
+        space_dir : path, optional
+            Where to write the narrowed space files (``<algorithm>_refined.toml``); they
+            are then loaded from there, as a person editing them would.
+        study : str, optional
+            Refine this finished study of ``storage`` rather than this model's last round
+            (what ``automl fit --refine RUN_DIR`` does; the model need not be fitted).
+
+        Returns
+        -------
+        self
+            With ``leaderboard_`` holding every round (column ``round``), ``rounds_`` one
+            row per round, ``refined_space_`` the space searched, ``studies_`` the studies.
+        """
+        started = time.monotonic()
+        if self.strategy == "manual":
+            raise InvalidParameterError(
+                "refine() narrows a searched space; strategy='manual' searches none. Use "
+                "strategy='bayesian', 'random' or 'grid'."
+            )
+        if time_budget is not None and not (
+            isinstance(time_budget, (int, float)) and time_budget > 0
+        ):
+            raise InvalidParameterError(
+                f"refine()'s 'time_budget' must be a positive number of seconds or None; got "
+                f"{time_budget!r}."
+            )
+        if self.executor == "processes" and self.scheduler is None:
+            warm_up()
+        frame, y_arr, profile = validate_data(
+            X, y, target=target, task=self._task_argument(), column_kinds=self.column_kinds
+        )
+        weights = check_sample_weight(sample_weight, len(frame), y_arr, profile.task)
+        check_settings(self)
+        metric = resolve_metric(self.metric, profile.task)
+        seeds = search_seeds(self.random_state)
+        previous, specs, chain = self._last_round(study)
+        _check_same_search(previous, self._fingerprint(frame, y_arr, profile, metric, weights))
+        if spaces is None:
+            splits = make_splits(self.cv, profile.task, y_arr, groups, random_state=seeds.cv)
+            ratio = float(np.mean([len(te) / len(tr) for tr, te in splits]))
+            space = narrow_study(previous, specs, metric, profile.task, ratio, top_k)
+            files = [] if space_dir is None else space.save(space_dir)
+        else:
+            space = RefinedSpace.from_files(spaces)
+            files = [Path(p) for p in spaces]
+        logger.info("%s", space.describe())
+        number = len(chain) + 1
+        store = (
+            None
+            if self.storage is None
+            else StudyStore(self.storage, _free_study_name(self.storage, chain[0], number))
+        )
+        kept = {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+        deadline = None if time_budget is None else started + time_budget
+        with driver_settings():
+            self._search(
+                frame,
+                y_arr,
+                profile,
+                groups,
+                metric,
+                deadline,
+                seeds,
+                store,
+                weights,
+                space=space,
+                opening=previous_best(previous),
+                time_budget=time_budget,
+            )
+        self.study_.set_user_attr(PREVIOUS_STUDY_KEY, previous.study_name)
+        self.study_.set_user_attr(ROUND_KEY, number)
+        self.study_.set_user_attr(SPACE_FILES_KEY, [str(Path(f).resolve()) for f in files])
+        self.studies_ = [*chain, self.study_]
+        if kept and metric.better(_model_score(kept), _model_score(vars(self))):
+            logger.info(
+                "Round %d found nothing better; the model keeps round %d's.", number, number - 1
+            )
+            self.__dict__.update(kept)
+        self.leaderboard_ = joined_leaderboard(
+            [leaderboard(s, metric, self.n_splits_) for s in self.studies_], metric
+        )
+        self.rounds_ = rounds_table(self.studies_, metric)
+        self.refined_space_ = space
+        self.fit_time_ = time.monotonic() - started
+        return self
+
+    def _last_round(self, study: str | None):
+        """The study to refine, its algorithms' specs, and the rounds up to it."""
+        if study is None:
+            check_is_fitted(self, "study_")
+            chain = list(getattr(self, "studies_", [self.study_]))
+            return self.study_, self.spaces_, chain
+        if self.storage is None:
+            raise InvalidParameterError(
+                f"refine(study={study!r}) reads the study from 'storage', which is None. Pass "
+                "the storage URL the study is in."
+            )
+        try:
+            found = optuna.load_study(study_name=study, storage=self.storage)
+        except KeyError:
+            raise InvalidParameterError(
+                f"No study {study!r} in {self.storage}; its studies: "
+                f"{optuna.get_all_study_names(self.storage)}."
+            ) from None
+        registry = load_registry([*self.spaces, *found.user_attrs.get(SPACE_FILES_KEY, [])])
+        names = {
+            t.params["algorithm"]
+            for t in found.get_trials(deepcopy=False)
+            if "algorithm" in t.params
+        }
+        missing = sorted(names - set(registry))
+        if missing:
+            raise InvalidParameterError(
+                f"Study {study!r} searched {missing}, whose space files are not found here; "
+                "pass them with spaces= (CLI: --spaces)."
+            )
+        return found, {n: registry[n] for n in names}, round_chain(found, self.storage)
 
     # -- use -----------------------------------------------------------------------------
     def predict(self, X: Any) -> np.ndarray:
@@ -767,6 +959,53 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     >>> model.predict(X[:3]).shape
     (3,)
     """
+
+
+def _opening(candidates: dict, opening: tuple[str, dict[str, Any]] | None) -> list:
+    """The previous round's best, first in a refinement round (when its space holds it)."""
+    if opening is None or opening[0] not in candidates:
+        return []
+    algorithm, config = opening
+    try:
+        return [(algorithm, complete_config(candidates[algorithm], config))]
+    except InvalidParameterError as exc:
+        logger.info("The previous best is outside the refined space, not run again: %s", exc)
+        return []
+
+
+def _model_score(attributes: Mapping[str, Any]) -> float:
+    """The cross-validated score of the model a fitted estimator returns."""
+    if attributes.get("ensemble_") is not None:
+        return float(attributes["ensemble_score_"])
+    return float(attributes["best_score_"])
+
+
+# What must match between a round and the round it refines (the folds come from cv and the
+# seed; budgets, algorithms and spaces may change).
+SAME_SEARCH = ("data", "task", "metric", "cv", "random_state", "column_kinds")
+
+
+def _check_same_search(previous: optuna.Study, now: dict[str, Any]) -> None:
+    saved = previous.user_attrs.get(FINGERPRINT_KEY, {})
+    for key in SAME_SEARCH:
+        if key in saved and saved[key] != now[key]:
+            what = "the data (rows, columns, target or weights)" if key == "data" else repr(key)
+            raise InvalidParameterError(
+                f"refine() needs the data and settings of the round it refines: {what} "
+                f"differs (was {saved[key]!r}, now {now[key]!r}). Refine with the same "
+                "data, metric, cv and random_state, or start a new search with fit()."
+            )
+
+
+def _free_study_name(storage: str, first: optuna.Study, number: int) -> str:
+    """``<first>-round-N``, or with a suffix when a round N was already refined from it."""
+    taken = set(optuna.get_all_study_names(storage))
+    name = round_study_name(first.study_name, number)
+    suffix = 2
+    while name in taken:
+        name = f"{round_study_name(first.study_name, number)}-{suffix}"
+        suffix += 1
+    return name
 
 
 def _n_splits(cv: Any) -> int:

@@ -16,9 +16,9 @@ import automl
 import automl.baselines
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.cli import main
+from automl.comparison import compare_to_best, corrected_paired_ttest
 from automl.exceptions import DataValidationError, InvalidParameterError
 from automl.report import Report, write_report
-from automl.report.stats import compare_to_best, corrected_paired_ttest
 
 EVIL = "<script>alert(1)</script>"
 

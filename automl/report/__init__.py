@@ -6,8 +6,8 @@ needed to render, versioned), ``report.html`` (self-contained: no network, no sc
 ``report.md``. ``automl report RUN_DIR`` renders the last two again from the first.
 
 - :mod:`~automl.report.content`: the report's content (a JSON-ready dict) from a source;
-- :mod:`~automl.report.data_summary`, :mod:`~automl.report.stats`: sections computed from
-  the data and the paired comparison;
+- :mod:`~automl.report.data_summary`: the section computed from the data (the paired
+  comparison's test is :mod:`automl.comparison`, which refinement uses too);
 - :mod:`~automl.report.text`: what both renderers share (escaping, numbers, headlines);
 - :mod:`~automl.report.markdown`, :mod:`~automl.report.html` (with
   :mod:`~automl.report.plots`): one renderer per format.

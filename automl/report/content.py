@@ -12,7 +12,7 @@ The dict holds everything the renderers (:mod:`automl.report.markdown`,
   configuration for a baseline): ``mean``, ``std``, ``folds`` (scores on the shared
   folds), ``fit_time``, ``predict_ms_per_1000``, ``size_bytes``, ``state``, ``error``,
   ``params``, ``other_metrics`` and its row of ``comparison``;
-- ``comparison``: the paired test against the best (:mod:`automl.report.stats`) and
+- ``comparison``: the paired test against the best (:mod:`automl.comparison`) and
   ``not_worse``, the models not significantly worse than the best;
 - ``nested``: ``NestedResult.to_dict()`` when the fit ran nested CV, else null;
 - ``search``: for a fit, ``history`` (every trial: value, seconds since the start),
@@ -37,6 +37,7 @@ from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
 from automl.baselines import DUMMY, BaselineResult
+from automl.comparison import compare_to_best
 from automl.data import validate_data
 from automl.evaluation import Split
 from automl.report.data_summary import (
@@ -45,7 +46,6 @@ from automl.report.data_summary import (
     jsonable,
     regression_diagnostics,
 )
-from automl.report.stats import compare_to_best
 from automl.space.suggest import ALGORITHM_KEY, from_optuna_params
 
 SCHEMA_VERSION = 1

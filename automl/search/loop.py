@@ -72,6 +72,9 @@ class SearchSettings:
     # run after the user's configurations, before sampling (bayesian and random); an
     # algorithm it leaves out opens with its own opening configuration
     portfolio: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # each algorithm's opening configuration before sampling; off in a refinement round,
+    # whose first round ran them
+    openings: bool = True
     sampler_seed: int | None = None
     estimator_seed: int | None = None
     prune: bool = True
@@ -370,6 +373,8 @@ class Search:
             yield from interleave([_labelled(c.name, grid_configs(c.params)) for c in ordered])
             return
         yield from self.settings.portfolio
+        if not self.settings.openings:
+            return
         covered = {algorithm for algorithm, _ in self.settings.portfolio}
         for c in sorted(self.candidates.values(), key=lambda c: c.spec.cost):
             if c.name not in covered:

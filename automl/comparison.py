@@ -1,4 +1,5 @@
-"""The paired comparison of models scored on the same cross-validation folds.
+"""The paired comparison of models scored on the same cross-validation folds: the report's
+"not significantly worse than the best" and refinement's rule for dropping an algorithm.
 
 Test: the corrected resampled t-test of Nadeau and Bengio (2003), one-sided, on the
 per-fold score differences between the overall best model and each other model.
