@@ -1,7 +1,7 @@
 """automl: joint algorithm selection and hyperparameter search with honest estimates."""
 
 from automl import registry
-from automl.api import check_space, fit, list_algorithms
+from automl.api import check_space, fit, list_algorithms, refine
 from automl.baselines import baseline
 from automl.estimators import AutoMLClassifier, AutoMLRegressor
 from automl.evaluation import metric_names
@@ -45,6 +45,7 @@ __all__ = [
     "list_algorithms",
     "load_model",
     "metric_names",
+    "refine",
     "registry",
     "save_model",
 ]

@@ -78,6 +78,48 @@ def fit(
     return estimator._fit_validated(frame, y_arr, profile, groups, started, weights)
 
 
+def refine(
+    X: Any,
+    y: Any = None,
+    *,
+    study: str,
+    target: str | None = None,
+    task: str | None = None,
+    column_kinds: Mapping[str, str] | None = None,
+    time_budget: float | None = 60.0,
+    space: Any = None,
+    top_k: int | None = None,
+    space_dir: str | Path | None = None,
+    groups: Any = None,
+    sample_weight: Any = None,
+    **settings: Any,
+) -> AutoMLClassifier | AutoMLRegressor:
+    """Refine a finished search stored in ``settings["storage"]``: one more round.
+
+    ``study`` names the round to refine; ``settings`` are the estimator parameters of that
+    search (``storage``, ``metric``, ``cv``, ``random_state``, ... as given to :func:`fit`);
+    the rest is :meth:`AutoMLClassifier.refine`. ``automl fit --refine RUN_DIR`` calls this.
+    """
+    frame, y_arr, profile = validate_data(X, y, target=target, task=task, column_kinds=column_kinds)
+    if profile.task == "regression":
+        estimator: AutoMLClassifier | AutoMLRegressor = AutoMLRegressor(
+            column_kinds=column_kinds, **settings
+        )
+    else:
+        estimator = AutoMLClassifier(task=task, column_kinds=column_kinds, **settings)
+    return estimator.refine(
+        frame,
+        y_arr,
+        time_budget=time_budget,
+        space=space,
+        top_k=top_k,
+        space_dir=space_dir,
+        study=study,
+        groups=groups,
+        sample_weight=sample_weight,
+    )
+
+
 def list_algorithms(spaces: tuple[str | Path, ...] = ()) -> pd.DataFrame:
     """The registry as a table: name, tasks, preprocessing, requirements, installed."""
     rows = [
@@ -95,4 +137,4 @@ def list_algorithms(spaces: tuple[str | Path, ...] = ()) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["check_space", "fit", "list_algorithms"]
+__all__ = ["check_space", "fit", "list_algorithms", "refine"]

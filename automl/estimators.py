@@ -471,7 +471,7 @@ class _AutoMLBase(BaseEstimator):
         *,
         target: str | None = None,
         time_budget: float | None = 60.0,
-        spaces: Sequence[str | Path] | None = None,
+        space: Sequence[str | Path] | None = None,
         top_k: int | None = None,
         space_dir: str | Path | None = None,
         study: str | None = None,
@@ -493,9 +493,9 @@ class _AutoMLBase(BaseEstimator):
             The data of the round refined (checked against the study's fingerprint).
         time_budget : float or None, default=60
             Seconds for this round (search and refit).
-        spaces : list of paths, optional
-            Space files to search instead of narrowing automatically, e.g. the files of
-            ``refined_space_.save(dir)`` after editing them.
+        space : list of paths, optional
+            The round's space files, searched instead of a space narrowed automatically:
+            e.g. the files ``space_dir`` (or ``refined_space_.save(dir)``) wrote, edited.
         top_k : int, optional
             The top trials per algorithm the ranges are narrowed around (default: a
             quarter of its complete trials, at least 3).
@@ -510,7 +510,9 @@ class _AutoMLBase(BaseEstimator):
         -------
         self
             With ``leaderboard_`` holding every round (column ``round``), ``rounds_`` one
-            row per round, ``refined_space_`` the space searched, ``studies_`` the studies.
+            row per round, ``refined_space_`` the space searched, ``studies_`` the studies,
+            ``best_round_`` the round the final model comes from (its attributes, such as
+            ``study_``, ``best_index_`` and ``ensemble_``, are that round's).
         """
         started = time.monotonic()
         if self.strategy == "manual":
@@ -536,15 +538,15 @@ class _AutoMLBase(BaseEstimator):
         seeds = search_seeds(self.random_state)
         previous, specs, chain = self._last_round(study)
         _check_same_search(previous, self._fingerprint(frame, y_arr, profile, metric, weights))
-        if spaces is None:
+        if space is None:
             splits = make_splits(self.cv, profile.task, y_arr, groups, random_state=seeds.cv)
             ratio = float(np.mean([len(te) / len(tr) for tr, te in splits]))
-            space = narrow_study(previous, specs, metric, profile.task, ratio, top_k)
-            files = [] if space_dir is None else space.save(space_dir)
+            refined = narrow_study(previous, specs, metric, profile.task, ratio, top_k)
+            files = [] if space_dir is None else refined.save(space_dir)
         else:
-            space = RefinedSpace.from_files(spaces)
-            files = [Path(p) for p in spaces]
-        logger.info("%s", space.describe())
+            refined = RefinedSpace.from_files(space)
+            files = [Path(p) for p in space]
+        logger.info("%s", refined.describe())
         number = len(chain) + 1
         store = (
             None
@@ -564,7 +566,7 @@ class _AutoMLBase(BaseEstimator):
                 seeds,
                 store,
                 weights,
-                space=space,
+                space=refined,
                 opening=previous_best(previous),
                 time_budget=time_budget,
             )
@@ -572,7 +574,9 @@ class _AutoMLBase(BaseEstimator):
         self.study_.set_user_attr(ROUND_KEY, number)
         self.study_.set_user_attr(SPACE_FILES_KEY, [str(Path(f).resolve()) for f in files])
         self.studies_ = [*chain, self.study_]
+        self.best_round_ = number
         if kept and metric.better(_model_score(kept), _model_score(vars(self))):
+            kept.setdefault("best_round_", number - 1)
             logger.info(
                 "Round %d found nothing better; the model keeps round %d's.", number, number - 1
             )
@@ -581,7 +585,7 @@ class _AutoMLBase(BaseEstimator):
             [leaderboard(s, metric, self.n_splits_) for s in self.studies_], metric
         )
         self.rounds_ = rounds_table(self.studies_, metric)
-        self.refined_space_ = space
+        self.refined_space_ = refined
         self.fit_time_ = time.monotonic() - started
         return self
 

@@ -39,6 +39,8 @@ import pandas as pd
 from automl.exceptions import AutoMLWarning, DataValidationError, InvalidParameterError
 from automl.preprocessing import CATEGORY_CONVERSIONS, DURATION_CONVERSION
 from automl.registry import load_registry
+from automl.space.narrowing import base_algorithm
+from automl.space.schema import AlgorithmSpec
 
 logger = logging.getLogger("automl.persistence")
 
@@ -204,11 +206,11 @@ def load_model(
         )
     algorithms = [str(a) for a in meta.get("algorithms") or [meta.get("best_algorithm")]]
     registry = load_registry(spaces)
-    declared = {t for name in algorithms if name in registry for t in registry[name].trusted_types}
+    declared = {t for name in algorithms for t in _declared_types(name, registry)}
     allowed = set(PIPELINE_TYPES) | declared | set(trusted)
     unknown = sorted(set(sio.get_untrusted_types(data=data)) - allowed)
     if unknown:
-        unregistered = [name for name in algorithms if name not in registry]
+        unregistered = [name for name in algorithms if _spec(name, registry) is None]
         hint = (
             f" The algorithm(s) {unregistered} are not registered here: install the plugin "
             "that provides them, or pass their space files with spaces=[...] (CLI: --spaces)."
@@ -232,6 +234,18 @@ def load_model(
     return SavedModel(pipeline, meta)
 
 
+def _spec(algorithm: str, registry: dict[str, AlgorithmSpec]) -> AlgorithmSpec | None:
+    """The algorithm's spec; a refined space (``svm_refined``) declares what its origin
+    does (narrowing changes ranges, never the estimator), so the origin's spec stands in
+    when the refined file is not passed."""
+    return registry.get(algorithm) or registry.get(base_algorithm(algorithm))
+
+
+def _declared_types(algorithm: str, registry: dict[str, AlgorithmSpec]) -> tuple[str, ...]:
+    spec = _spec(algorithm, registry)
+    return () if spec is None else spec.trusted_types
+
+
 def _algorithms(model: Any) -> list[str]:
     """The algorithms in the final model: the best, or every member of the ensemble."""
     members = getattr(model, "ensemble_", None)
@@ -253,7 +267,8 @@ def _ensemble_members(model: Any) -> list[dict[str, Any]] | None:
 def _required_libraries(model: Any) -> tuple[str, ...]:
     """The distributions that provide the modules the model's algorithms ``require``."""
     registry = load_registry(getattr(model, "spaces", None) or ())
-    specs = [registry[a] for a in _algorithms(model) if a in registry]
+    found = [_spec(a, registry) for a in _algorithms(model)]
+    specs = [spec for spec in found if spec is not None]
     names: set[str] = set()
     for module in sorted({m for spec in specs for m in spec.requires}):
         try:  # usually the distribution has the module's name (lightgbm, xgboost, catboost)

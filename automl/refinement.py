@@ -257,7 +257,10 @@ def rounds_table(studies: Sequence[optuna.Study], metric: Metric) -> pd.DataFram
         rows.append(
             {
                 "round": i + 1,
-                "study": study.study_name,
+                # an in-memory study's name is Optuna's generated "no-name-<uuid>"
+                "study": "in memory"
+                if study.study_name.startswith("no-name-")
+                else study.study_name,
                 "trials": len(trials),
                 "complete": len(complete),
                 "algorithms": ", ".join(sorted({t.params["algorithm"] for t in trials})),

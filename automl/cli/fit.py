@@ -14,6 +14,7 @@ import automl
 from automl.cli import EXIT_INTERRUPTED, UsageError
 from automl.cli.options import CV_HELP, parse_cv, read_configurations
 from automl.cli.progress import ProgressLine
+from automl.cli.refining import read_run, refine_arguments, search_settings
 from automl.cli.tables import read_table
 from automl.ensemble import DEFAULT_SIZE as ENSEMBLE_SIZE
 from automl.execution import EXECUTORS
@@ -169,7 +170,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         nargs="*",
         default=[],
         metavar="FILE",
-        help="your own search space files (TOML) to add",
+        help="your own search space files (TOML) to add; with --refine, the round's "
+        "space files (e.g. RUN_DIR/refined_space/*.toml after editing)",
+    )
+    parser.add_argument(
+        "--refine",
+        type=Path,
+        metavar="RUN_DIR",
+        help="run one more round of the search in RUN_DIR (the --out of an earlier fit, on "
+        "the same DATA) over a space narrowed from its trials: algorithms significantly "
+        "worse than the best dropped, ranges shrunk around the best trials. The narrowed "
+        "space is written to RUN_DIR/refined_space/*.toml; edit those files and pass them "
+        "with --spaces to search your version instead. RUN_DIR's outputs are replaced by "
+        "the refined model's (never worse: the last best is the round's first trial)",
     )
     parser.add_argument(
         "--storage",
@@ -210,11 +223,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "--strategy manual evaluates only given configurations; add --configurations FILE."
         )
+    run_summary = read_run(args) if args.refine else None
     configurations = read_configurations(args.configurations) if args.configurations else None
     frame = read_table(args.data)
     if args.target not in frame.columns:
         # validate_data would say the same; saying it before creating OUT keeps the disk clean
         automl.data.validate_data(frame, target=args.target)
+    if run_summary is not None:
+        args.out = args.refine
     args.out.mkdir(parents=True, exist_ok=True)
     storage = args.storage or f"sqlite:///{(args.out / 'search.db').resolve()}"
     settings: dict[str, Any] = dict(
@@ -249,7 +265,10 @@ def run(args: argparse.Namespace) -> int:
     settings["time_budget"] -= time.monotonic() - started  # reading DATA counts too
     settings["time_budget"] = max(settings["time_budget"], MIN_SEARCH_SHARE * args.time_budget)
     with ProgressLine(enabled=not args.quiet):
-        model = automl.fit(frame, target=args.target, task=args.task, **settings)
+        if run_summary is None:
+            model = automl.fit(frame, target=args.target, task=args.task, **settings)
+        else:
+            model = _refine(frame, args, settings, run_summary)
     X = frame.drop(columns=[args.target])
     written = _write_outputs(model, X, frame[args.target], args, storage, started)
     _print_summary(model)
@@ -263,6 +282,30 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     return 0
+
+
+def _refine(frame, args: argparse.Namespace, settings: dict[str, Any], run_summary: dict):
+    """One more round of the search in ``args.refine``, with this job's budget and workers."""
+    execution = {
+        k: settings[k]
+        for k in (
+            "n_trials",
+            "n_jobs",
+            "executor",
+            "scheduler",
+            "trial_time_limit",
+            "memory_limit",
+            "ensemble",
+            "ensemble_size",
+        )
+    }
+    kwargs = refine_arguments(run_summary, args)
+    model = automl.refine(
+        frame, target=args.target, time_budget=settings["time_budget"], **kwargs, **execution
+    )
+    if not args.quiet:
+        print(model.refined_space_.describe(), file=sys.stderr)
+    return model
 
 
 def _import_output_libraries() -> None:
@@ -305,6 +348,13 @@ def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path
         },
         "time_budget": args.time_budget,
         "storage": storage,
+        "study": model.study_.study_name,
+        "settings": search_settings(model, args, storage)
+        if not args.refine
+        else json.loads((out / "summary.json").read_text())["settings"],
+        "rounds": None
+        if getattr(model, "rounds_", None) is None
+        else model.rounds_.to_dict("records"),
         "nested_cv": None
         if getattr(model, "nested_cv_", None) is None
         else {k: v for k, v in model.nested_cv_.to_dict().items() if k != "folds"},

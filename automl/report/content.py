@@ -123,7 +123,7 @@ def from_estimator(model: Any, X: Any, y: Any) -> dict[str, Any]:
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test_total = float(sum(len(te) for _, te in splits))
     study = model.study_
-    models = _ensemble_entry(model) + _best_trials(model, study, n_test_total)
+    models = _ensemble_entry(model) + _best_trials(model, n_test_total)
     models.append(
         {
             "algorithm": DUMMY,
@@ -161,7 +161,39 @@ def from_estimator(model: Any, X: Any, y: Any) -> dict[str, Any]:
             "elapsed": getattr(model, "fit_time_", None),
             "n_trials": getattr(model, "n_trials_", None),
         },
+        rounds=_rounds_section(model),
     )
+
+
+ROUNDS_NOTE = (
+    "Each round after the first searched a space narrowed from the round before, on the "
+    "same folds; its first trial was the previous best. A score picked over several rounds "
+    "on the same folds is more optimistic than one round's; a nested estimate, if shown, "
+    "is of the first round's procedure."
+)
+
+
+def _rounds_section(model: Any) -> dict[str, Any] | None:
+    """The rounds of a refined search and the space the last one searched (or None)."""
+    rounds = getattr(model, "rounds_", None)
+    if rounds is None:
+        return None
+    space = model.refined_space_
+    return {
+        "rounds": rounds.to_dict("records"),
+        "final_round": int(getattr(model, "best_round_", len(rounds))),
+        "rule": space.rule,
+        "space": space.to_frame().to_dict("records"),
+        "note": ROUNDS_NOTE,
+    }
+
+
+def _model_round(model: Any) -> pd.DataFrame:
+    """The leaderboard rows of the round the final model came from (all of a one-round fit)."""
+    board = model.leaderboard_
+    if "round" not in board.columns:
+        return board
+    return board[board["round"] == getattr(model, "best_round_", board["round"].max())]
 
 
 def _assemble(
@@ -180,6 +212,7 @@ def _assemble(
     search,
     diagnostics,
     timing,
+    rounds=None,
 ) -> dict[str, Any]:
     from automl.version import __version__
 
@@ -211,6 +244,7 @@ def _assemble(
             "search": search,
             "diagnostics": diagnostics,
             "timing": timing,
+            "rounds": rounds,
         }
     )
 
@@ -264,7 +298,7 @@ def _ensemble_entry(model: Any) -> list[dict[str, Any]]:
     members = getattr(model, "ensemble_", None)
     if members is None:
         return []
-    board = model.leaderboard_
+    board = _model_round(model)
     fit_time = board.loc[board["trial"].isin(members["trial"]), "fit_time"].sum()
     measured = {b.trial: b for b in getattr(model, "best_per_algorithm_", {}).values()}
     found = [measured.get(int(t)) for t in members["trial"]]
@@ -296,20 +330,29 @@ def _ensemble_entry(model: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _best_trials(model: Any, study: optuna.Study, n_test_total: float) -> list[dict[str, Any]]:
-    """The best complete trial of each algorithm, plus algorithms whose every trial failed."""
+def _best_trials(model: Any, n_test_total: float) -> list[dict[str, Any]]:
+    """The best complete trial of each algorithm, plus algorithms whose every trial failed.
+
+    After refinement the algorithms of every round are listed (``svm``, ``svm_refined``);
+    sizes and predict times were measured for the final model's round only.
+    """
     models, seen = [], set()
     board = model.leaderboard_
     measures = getattr(model, "best_per_algorithm_", {})
     fold_columns = [c for c in board.columns if c.startswith("fold")]
-    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    studies = getattr(model, "studies_", [model.study_])
+    trials = {
+        (i + 1, t.number): t for i, s in enumerate(studies) for t in s.get_trials(deepcopy=False)
+    }
+    final_round = getattr(model, "best_round_", len(studies))
     for _, row in board.iterrows():
         name = row["algorithm"]
         if name in seen or row["state"] != "complete":
             continue  # the ensemble's row is _ensemble_entry's
         seen.add(name)
-        attrs = trials[row["trial"]].user_attrs
-        measured = measures.get(name)
+        row_round = int(row.get("round", final_round))
+        attrs = trials[(row_round, row["trial"])].user_attrs
+        measured = measures.get(name) if row_round == final_round else None
         if measured is None or measured.trial != row["trial"] or measured.size_bytes is None:
             measured = None
         models.append(

@@ -19,6 +19,8 @@ from automl.report.text import (
     method_notes,
     num,
     other_metric_rows,
+    refined_space_rows,
+    rounds_rows,
     subtitle,
     title,
 )
@@ -73,6 +75,7 @@ def page(r: dict[str, Any], figures: dict[str, str | None]) -> str:
         _header(r),
         _leaderboard(r, figures),
         _nested(r),
+        _rounds(r),
         _diagnostics(r, figures),
         _search(r, figures),
         _data(r, figures),
@@ -237,6 +240,23 @@ def _nested(r: dict[str, Any]) -> str:
             "nested-folds",
             numeric={0, 2, 3, 4, 5},
         )
+        + "</section>"
+    )
+
+
+def _rounds(r: dict[str, Any]) -> str:
+    rounds = r.get("rounds")
+    if not rounds:
+        return ""
+    header, rows = rounds_rows(r)
+    space_header, space_rows = refined_space_rows(r)
+    return (
+        '<section id="rounds"><h2>Refinement rounds</h2>'
+        + _table(header, rows, "rounds-table", numeric={0, 2, 3, 6})
+        + f"<p>The final model comes from round {rounds['final_round']}. "
+        f"{e(rounds['note'])}</p>"
+        f"<p>The last round's space ({e(rounds['rule'])}):</p>"
+        + _table(space_header, space_rows, "refined-space")
         + "</section>"
     )
 

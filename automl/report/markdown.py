@@ -15,6 +15,8 @@ from automl.report.text import (
     method_notes,
     num,
     other_metric_rows,
+    refined_space_rows,
+    rounds_rows,
     subtitle,
     title,
 )
@@ -45,6 +47,22 @@ def to_markdown(r: dict[str, Any]) -> str:
             f"{md(n['metric'])}: {num(n['mean'])} ± {num(n['std'])}, 95% interval "
             f"{num(n['ci95'][0])} to {num(n['ci95'][1])} ({md(n['ci_method'])}); inner "
             f"best {num(n['inner_best_mean'])}, optimism {num(n['optimism'])}.",
+            "",
+        ]
+    rounds = r.get("rounds")
+    if rounds:
+        header, rows = rounds_rows(r)
+        space_header, space_rows = refined_space_rows(r)
+        out += [
+            "## Refinement rounds",
+            "",
+            _md_table(header, rows),
+            "",
+            f"The final model comes from round {rounds['final_round']}. {md(rounds['note'])}",
+            "",
+            f"The last round's space ({md(rounds['rule'])}):",
+            "",
+            _md_table(space_header, space_rows),
             "",
         ]
     out += ["## Diagnostics (out of fold)", "", *_md_diagnostics(r), ""]

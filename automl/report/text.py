@@ -213,3 +213,29 @@ def subtitle(r: dict[str, Any]) -> str:
         f"({'higher' if r['greater_is_better'] else 'lower'} is better); target "
         f"{r['data']['target'] or '(unnamed)'}; automl {r['automl_version']}, {r['created']}"
     )
+
+
+def rounds_rows(r: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The refinement rounds as a table: one row per round."""
+    metric = r["metric"]
+    header = ["round", "study", "trials", "complete", "algorithms", "best algorithm", metric]
+    rows = [
+        [
+            str(x["round"]),
+            str(x["study"]),
+            str(x["trials"]),
+            str(x["complete"]),
+            str(x["algorithms"]),
+            str(x["best_algorithm"]),
+            num(x.get(metric)),
+        ]
+        for x in r["rounds"]["rounds"]
+    ]
+    return header, rows
+
+
+def refined_space_rows(r: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """What narrowing kept, dropped and changed, one row per algorithm or parameter."""
+    header = ["algorithm", "parameter", "before", "after"]
+    rows = [[x["algorithm"], x["param"], x["before"], x["after"]] for x in r["rounds"]["space"]]
+    return header, rows
