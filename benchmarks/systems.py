@@ -33,21 +33,29 @@ class Fitted:
 
 
 # -- our engine --------------------------------------------------------------------------------
-def fit_automl(X, y, task, budget, seed, strategy="bayesian", **settings) -> Fitted:
+def fit_automl(
+    X, y, task, budget, seed, strategy="bayesian", refine_share: float = 0.0, **settings
+) -> Fitted:
+    """Our engine; with ``refine_share``, that share of the budget goes to one refinement
+    round after a first round on the rest."""
     from optuna.trial import TrialState
 
     import automl
 
+    first = budget * (1.0 - refine_share)
+    started = time.monotonic()
     model = automl.fit(
         X,
         y,
         task=task,
-        time_budget=budget,
+        time_budget=first,
         strategy=strategy,
         random_state=seed,
         metric=SEARCH_METRIC[task],
         **settings,
     )
+    if refine_share:
+        model.refine(X, y, time_budget=budget - (time.monotonic() - started))
     trials = model.study_.trials
     first_complete = next((t for t in trials if t.state == TrialState.COMPLETE), None)
     to_first = None
@@ -68,7 +76,10 @@ def fit_automl(X, y, task, budget, seed, strategy="bayesian", **settings) -> Fit
     skipped = sum(1 for t in trials if "skipped" in t.user_attrs)
     return Fitted(
         model.best_pipeline_,
-        n_trials=model.n_trials_,
+        # every round's trials after refinement
+        n_trials=model.n_trials_
+        if getattr(model, "rounds_", None) is None
+        else int(model.rounds_["trials"].sum()),
         time_to_first_model=to_first,
         # the final model's own CV score: the ensemble's when there is one (optimistic)
         val_score=model.best_score_
@@ -118,6 +129,11 @@ def fit_automl_noprune(X, y, task, budget, seed) -> Fitted:
 def fit_automl_portfolio(X, y, task, budget, seed) -> Fitted:
     """The learned portfolio opens the search (instead of each algorithm's default)."""
     return fit_automl(X, y, task, budget, seed, portfolio=True)
+
+
+def fit_automl_refine(X, y, task, budget, seed) -> Fitted:
+    """Half the budget for a first round, the rest for one refinement round."""
+    return fit_automl(X, y, task, budget, seed, refine_share=0.5)
 
 
 def fit_automl_jobs2(X, y, task, budget, seed) -> Fitted:
@@ -312,6 +328,7 @@ SYSTEMS: dict[str, Callable[..., Fitted]] = {
     "automl_es": fit_automl_es,
     "automl_noprune": fit_automl_noprune,
     "automl_portfolio": fit_automl_portfolio,
+    "automl_refine": fit_automl_refine,
     "hgb_default": _drop_empty(fit_hgb_default),
     "rf_default": _drop_empty(fit_rf_default),
     "lgbm_default": _drop_empty(fit_lgbm_default),
