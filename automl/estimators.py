@@ -53,6 +53,13 @@ from automl.exceptions import (
 )
 from automl.execution import make_executor, warm_up
 from automl.nested import nested_cross_validation, split_budget
+from automl.objectives import (
+    COST_COLUMNS,
+    LATENCY,
+    SIZE,
+    check_constraints,
+    check_objectives,
+)
 from automl.parameters import check_settings, effective_jobs, trial_time_limit
 from automl.refinement import (
     PREVIOUS_STUDY_KEY,
@@ -67,11 +74,14 @@ from automl.refinement import (
     rounds_table,
 )
 from automl.registry import builtin_portfolio, load_registry, select_candidates
-from automl.results import cv_results, leaderboard
+from automl.results import cv_results, leaderboard, pareto_front
 from automl.search import Search, SearchProgress, SearchSettings, fit_final
+from automl.search.refit import replay
+from automl.search.study import best_trial, meets_constraints
 from automl.space.portfolio import read_portfolio
 from automl.space.suggest import trial_configuration
 from automl.storage import FINGERPRINT_KEY, StudyStore, data_fingerprint
+from automl.trial import RefitTask, SearchContext
 
 logger = logging.getLogger("automl")
 
@@ -111,6 +121,8 @@ class _AutoMLBase(BaseEstimator):
         ensemble_size: int = ENSEMBLE_SIZE,
         portfolio: bool | str | Path = False,
         early_stopping: bool | str = False,
+        objectives: Sequence[str] | None = None,
+        constraints: Mapping[str, float] | None = None,
     ) -> None:
         self.time_budget = time_budget
         self.n_trials = n_trials
@@ -137,6 +149,8 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble_size = ensemble_size
         self.portfolio = portfolio
         self.early_stopping = early_stopping
+        self.objectives = objectives
+        self.constraints = constraints
 
     # -- fit -----------------------------------------------------------------------------
     def fit(
@@ -184,6 +198,15 @@ class _AutoMLBase(BaseEstimator):
     def _task_argument(self) -> str | None:
         return "regression"
 
+    def _metric(self, task: str) -> Metric:
+        """The accuracy metric: ``metric``, or the first of ``objectives``."""
+        metric, _ = check_objectives(self.objectives, self.metric)
+        return resolve_metric(metric, task)
+
+    def _costs(self) -> tuple[str, ...]:
+        """The objectives after the metric (a multi-objective search when any)."""
+        return check_objectives(self.objectives, self.metric)[1]
+
     def _fit_validated(
         self,
         frame: pd.DataFrame,
@@ -196,7 +219,7 @@ class _AutoMLBase(BaseEstimator):
         started = time.monotonic() if started is None else started
         check_settings(self)
         seeds = search_seeds(self.random_state)
-        metric = resolve_metric(self.metric, profile.task)
+        metric = self._metric(profile.task)
         deadline = None if self.time_budget is None else started + self.time_budget
         with driver_settings():
             if self.outer_cv is not None:
@@ -232,6 +255,12 @@ class _AutoMLBase(BaseEstimator):
     def _fingerprint(self, frame, y, profile, metric, sample_weight=None) -> dict[str, Any]:
         """What must match for a stored search to be resumed (budgets may change)."""
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        # only when set, so that searches stored before these settings existed still resume
+        deployment: dict[str, Any] = {}
+        if self.objectives:
+            deployment["objectives"] = list(self.objectives)
+        if self.constraints:
+            deployment["constraints"] = dict(self.constraints)
         # only when on, so that searches stored before the setting existed still resume
         stopping = {"early_stopping": self.early_stopping} if self.early_stopping else {}
         return {
@@ -246,6 +275,7 @@ class _AutoMLBase(BaseEstimator):
             "prune": self.prune,
             "column_kinds": profile.kinds,
             **stopping,
+            **deployment,
         }
 
     def _search(
@@ -310,6 +340,8 @@ class _AutoMLBase(BaseEstimator):
             sample_weight=sample_weight,
             pool_trials=POOL_TRIALS if self._ensembles(profile, metric) else 0,
             pool_bytes=POOL_BYTES,
+            costs=self._costs(),
+            constraints=check_constraints(self.constraints),
         )
         n_workers = effective_jobs(self.n_jobs, self.executor)
         with (
@@ -366,11 +398,23 @@ class _AutoMLBase(BaseEstimator):
         self.metric_ = metric.name
         self.candidates_ = list(candidates)
         self.spaces_ = {name: c.spec for name, c in candidates.items()}
-        best = study.best_trial
+        self._candidates = dict(candidates)  # for select(): the search's own builder
+        best = best_trial(study)
         algorithm, params = trial_configuration(best)
         self.best_algorithm_ = algorithm
         self.best_params_ = {"algorithm": algorithm, **params}
-        self.best_score_ = float(best.value)
+        self.best_score_ = float(best.values[0])
+        constraints = check_constraints(self.constraints)
+        if constraints and not meets_constraints(best):
+            warnings.warn(
+                f"No complete trial met the constraints {constraints}; the model is the most "
+                f"accurate trial ({best.number}, {algorithm}), which does not. See "
+                "leaderboard_ for the measured costs.",
+                AutoMLWarning,
+                stacklevel=4,
+            )
+        costs = self._costs()
+        self.pareto_front_ = None if not costs else pareto_front(study, metric, costs)
         self.best_index_ = best.number
         self.leaderboard_ = leaderboard(study, metric, len(splits))
         self.cv_results_ = cv_results(study, metric, len(splits))
@@ -395,9 +439,15 @@ class _AutoMLBase(BaseEstimator):
 
     def _ensembles(self, profile: DatasetProfile, metric: Metric) -> bool:
         """Whether an ensemble may be built: on, and not for a decision threshold tuned for
-        f1 or mcc (a soft vote would decide at 0.5, not at the members' thresholds)."""
+        f1 or mcc (a soft vote would decide at 0.5, not at the members' thresholds), nor
+        when latency or size are objectives or bounded (an ensemble costs the sum of its
+        members: slower and larger than any point of the front)."""
         return (
-            bool(self.ensemble) and self.ensemble_size > 0 and not _tunes_threshold(profile, metric)
+            bool(self.ensemble)
+            and self.ensemble_size > 0
+            and not _tunes_threshold(profile, metric)
+            and not self._costs()
+            and not self.constraints
         )
 
     def _set_ensemble(self, ensemble: Ensemble | None, metric: Metric) -> None:
@@ -534,7 +584,13 @@ class _AutoMLBase(BaseEstimator):
         )
         weights = check_sample_weight(sample_weight, len(frame), y_arr, profile.task)
         check_settings(self)
-        metric = resolve_metric(self.metric, profile.task)
+        metric = self._metric(profile.task)
+        if self._costs():
+            raise InvalidParameterError(
+                "refine() narrows around the most accurate trials of one objective; with "
+                f"objectives={list(self.objectives or [])} use select() on pareto_front_ "
+                "instead, or refine a search of the metric alone."
+            )
         seeds = search_seeds(self.random_state)
         previous, specs, chain = self._last_round(study)
         _check_same_search(previous, self._fingerprint(frame, y_arr, profile, metric, weights))
@@ -620,6 +676,104 @@ class _AutoMLBase(BaseEstimator):
                 "pass them with spaces= (CLI: --spaces)."
             )
         return found, {n: registry[n] for n in names}, round_chain(found, self.storage)
+
+    # -- deployment trade-offs -------------------------------------------------------------
+    def select(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        max_latency_ms: float | None = None,
+        max_size_mb: float | None = None,
+        target: str | None = None,
+        sample_weight: Any = None,
+    ) -> Any:
+        """Refit and return the most accurate trial whose measured costs are within bounds.
+
+        Parameters
+        ----------
+        X, y, target, sample_weight
+            The data the search ran on (checked against it): the trial is refit on all of
+            it, through the same builder as the search's own refit.
+        max_latency_ms : float, optional
+            Milliseconds to predict 1,000 rows on one thread, as the search measured them.
+        max_size_mb : float, optional
+            Megabytes of the pickled pipeline.
+
+        Returns
+        -------
+        sklearn.pipeline.Pipeline
+            Fitted on all rows; ``selected_`` says which trial it is and its costs.
+
+        Raises
+        ------
+        InvalidParameterError
+            When no trial is within the bounds (naming the closest one), or the costs were
+            not measured (fit with ``objectives`` or ``constraints`` naming them).
+        """
+        check_is_fitted(self, "study_")
+        bounds = check_constraints(
+            {
+                name: bound
+                for name, bound in ((LATENCY, max_latency_ms), (SIZE, max_size_mb))
+                if bound is not None
+            }
+        )
+        if not bounds:
+            raise InvalidParameterError("select() needs max_latency_ms or max_size_mb.")
+        columns = {name: COST_COLUMNS[name] for name in bounds}
+        board = self.leaderboard_[self.leaderboard_["state"] == "complete"]
+        missing = [c for c in columns.values() if c not in board.columns]
+        if missing:
+            raise InvalidParameterError(
+                f"The search did not measure {missing}: fit with objectives=[metric, "
+                f"{', '.join(repr(n) for n in bounds)}] (or constraints naming them) to "
+                "select by them."
+            )
+        ratios = pd.concat([board[c] / bounds[n] for n, c in columns.items()], axis=1).max(axis=1)
+        within = board[ratios <= 1.0]
+        if within.empty:
+            closest = board.loc[ratios.idxmin()]
+            measured = ", ".join(f"{c} {closest[c]:.4g}" for c in columns.values())
+            raise InvalidParameterError(
+                f"No trial is within {_bounds_text(bounds)}; the closest is trial "
+                f"{closest['trial']} ({closest['algorithm']}: {measured}, {self.metric_} "
+                f"{closest[self.metric_]:.4g}). Loosen the bounds, or search longer with "
+                "them as constraints."
+            )
+        row = within.iloc[0]  # the leaderboard is best first
+        frame, y_arr, profile = validate_data(
+            X, y, target=target, task=self.profile_.task, column_kinds=self.profile_.kinds
+        )
+        weights = check_sample_weight(sample_weight, len(frame), y_arr, profile.task)
+        saved = self.study_.user_attrs.get(FINGERPRINT_KEY, {}).get("data")
+        weights_arg = {} if weights is None else {"sample_weight": weights}
+        if saved is not None and saved != data_fingerprint(frame, y_arr, **weights_arg):
+            raise InvalidParameterError(
+                "select() refits on the data the search ran on; these rows, columns, target "
+                "or weights differ from it."
+            )
+        trial = next(t for t in self.study_.trials if t.number == int(row["trial"]))
+        algorithm, config = replay(trial, self._candidates)
+        context = SearchContext(
+            "select",
+            frame.to_numpy() if profile.from_array else frame,
+            y_arr,
+            self.cv_splits_,
+            profile,
+            self._metric(profile.task),
+            self._candidates,
+            search_seeds(self.random_state).estimator,
+            weights,
+        )
+        refit = RefitTask(trial.number, algorithm, config, time_limit=float("inf")).run(context)
+        self.selected_ = {
+            "trial": trial.number,
+            "algorithm": algorithm,
+            self.metric_: float(row[self.metric_]),
+            **{c: float(row[c]) for c in COST_COLUMNS.values() if c in row.index},
+        }
+        return refit.pipeline
 
     # -- use -----------------------------------------------------------------------------
     def predict(self, X: Any) -> np.ndarray:
@@ -804,6 +958,26 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         True when the data has more than 10,000 rows. Off by default: at 60 s on our
         benchmark it lost on small data (the rows held back cost more than the rounds it
         saves) and was level on large data (BENCHMARKS.md).
+    objectives : list of str or None, default=None
+        A multi-objective search: the accuracy metric first (it replaces ``metric``;
+        giving both is an error), then any of ``"predict_latency"`` (median milliseconds
+        to predict 1,000 rows on one thread, after a warm-up) and ``"model_size"`` (MB of
+        the pickled pipeline), both measured on each trial's model of its last training
+        fold and minimised (see :mod:`automl.objectives`). The sampler is TPE's
+        multi-objective form. What changes: no pruning (Optuna has none for several
+        objectives: a trial poor after one fold may be fast and small), no ensemble (it
+        would cost the sum of its members), ``best_pipeline_`` is the most accurate trial
+        of the front (within ``constraints`` when given), ``pareto_front_`` holds the
+        front and :meth:`select` refits the most accurate trial within bounds you give.
+        Latency is measured, so a seeded run is not exactly reproducible: the scores of
+        a configuration are, the times are not, and through the sampler they steer which
+        configurations come next.
+    constraints : dict or None, default=None
+        Bounds on costs, e.g. ``{"predict_latency": 5, "model_size": 10}`` (ms per 1,000
+        rows, MB): trials over a bound are marked infeasible (``leaderboard_["feasible"]``)
+        and the sampler learns from it (Optuna's ``constraints_func``);
+        ``best_pipeline_`` is the most accurate feasible trial. With or without
+        ``objectives``; no ensemble is built under constraints.
     task : {"binary", "multiclass"} or None, default=None
         Override the task inferred from the target.
 
@@ -894,6 +1068,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         ensemble_size: int = ENSEMBLE_SIZE,
         portfolio: bool | str | Path = False,
         early_stopping: bool | str = False,
+        objectives: Sequence[str] | None = None,
+        constraints: Mapping[str, float] | None = None,
         task: str | None = None,
     ) -> None:
         super().__init__(
@@ -922,6 +1098,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
             ensemble_size=ensemble_size,
             portfolio=portfolio,
             early_stopping=early_stopping,
+            objectives=objectives,
+            constraints=constraints,
         )
         self.task = task
 
@@ -963,6 +1141,11 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     >>> model.predict(X[:3]).shape
     (3,)
     """
+
+
+def _bounds_text(bounds: Mapping[str, float]) -> str:
+    units = {LATENCY: "ms per 1,000 rows", SIZE: "MB"}
+    return " and ".join(f"{bound:g} {units[name]}" for name, bound in bounds.items())
 
 
 def _opening(candidates: dict, opening: tuple[str, dict[str, Any]] | None) -> list:

@@ -17,6 +17,8 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from automl.evaluation import Metric
+from automl.objectives import CONSTRAINTS_ATTR, COST_COLUMNS, non_dominated
+from automl.search.study import meets_constraints
 from automl.space.suggest import trial_configuration
 
 STATE_NAMES = {
@@ -60,6 +62,10 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
         }
         for i in range(n_splits):
             row[f"fold{i}"] = folds[i] if i < len(folds) else np.nan
+        for column in COST_COLUMNS.values():
+            row[column] = t.user_attrs.get(column, np.nan)
+        if CONSTRAINTS_ATTR in t.user_attrs:
+            row["feasible"] = meets_constraints(t)
         rows.append(row)
     columns = [
         "trial",
@@ -68,6 +74,9 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
         "std",
         *[f"fold{i}" for i in range(n_splits)],
         "fit_time",
+        # measured only in a search with latency or size as objective or constraint
+        *[c for c in COST_COLUMNS.values() if any(not pd.isna(r[c]) for r in rows)],
+        *(["feasible"] if any("feasible" in r for r in rows) else []),
         "state",
         "reason",
         "worker",
@@ -80,6 +89,38 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
         metric.name, ascending=not metric.greater_is_better, na_position="last", kind="stable"
     )
     return frame.reset_index(drop=True)
+
+
+def pareto_front(study: optuna.Study, metric: Metric, costs: tuple[str, ...]) -> pd.DataFrame:
+    """The complete trials no other complete trial beats on every objective, most accurate
+    first: trial, algorithm, the metric, each cost, ``feasible`` (meets the constraints;
+    only trials that do are on the front when any does) and the parameters."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    feasible = [t for t in complete if meets_constraints(t)]
+    trials = feasible or complete
+    columns = [
+        "trial",
+        "algorithm",
+        metric.name,
+        *(COST_COLUMNS[c] for c in costs),
+        "feasible",
+        "params",
+    ]
+    if not trials:
+        return pd.DataFrame(columns=columns)
+    sign = -1.0 if metric.greater_is_better else 1.0
+    points = np.array([[sign * t.values[0], *t.values[1:]] for t in trials])
+    rows = []
+    for t, on_front in zip(trials, non_dominated(points)):
+        if on_front:
+            algorithm, params = trial_configuration(t)
+            rows.append(
+                [t.number, algorithm, t.values[0], *t.values[1:], meets_constraints(t), params]
+            )
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(
+        metric.name, ascending=not metric.greater_is_better, kind="stable", ignore_index=True
+    )
 
 
 def _reason(trial: optuna.trial.FrozenTrial) -> str:

@@ -31,7 +31,7 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -82,7 +82,7 @@ def open_study(
     store: StudyStore,
     fingerprint: dict[str, Any],
     candidates: list[str],
-    direction: Literal["maximize", "minimize"],
+    directions: Sequence[Literal["maximize", "minimize"]],
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
 ) -> tuple[optuna.Study, list[str], DriverClaim]:
@@ -102,7 +102,7 @@ def open_study(
             storage,
             fingerprint,
             candidates,
-            direction,
+            directions,
             sampler,
             pruner,
             took_over=claim.took_over,
@@ -141,7 +141,7 @@ def _open_claimed(
     storage: optuna.storages.RDBStorage,
     fingerprint: dict[str, Any],
     candidates: list[str],
-    direction: Literal["maximize", "minimize"],
+    directions: Sequence[Literal["maximize", "minimize"]],
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
     took_over: bool,
@@ -158,7 +158,7 @@ def _open_claimed(
         study = optuna.create_study(
             study_name=store.study_name,
             storage=storage,
-            direction=direction,
+            directions=list(directions),
             sampler=sampler,
             pruner=pruner,
         )

@@ -36,6 +36,7 @@ from automl.evaluation import (
     take_rows,
 )
 from automl.fidelity import rung_sample
+from automl.objectives import measure_costs
 
 # The statuses a TrialTask returns; failures (error, timeout, memory, crashed) come from
 # the executor, which sees the task die rather than return.
@@ -92,6 +93,8 @@ class TrialOutcome:
     oof_seconds: float = 0.0  # predicting the folds again for ``oof`` (part of the cost)
     size_bytes: int | None = None
     predict_ms_per_1000: float | None = None
+    # a multi-objective search's costs of this trial's model ({objective: value})
+    costs: dict[str, float] = field(default_factory=dict)
 
     @property
     def mean(self) -> float:
@@ -129,6 +132,9 @@ class TrialTask:
         (a fixed sample), score on its test rows, and stop (pruned) when the score is worse
         than ``rung_thresholds[rung]``, the median of earlier trials there (see
         :mod:`automl.fidelity`).
+    measure : tuple of str
+        The costs (:mod:`automl.objectives`) to measure on the last fold's model of a
+        complete trial: the objectives and constraints of a multi-objective search.
     """
 
     number: int
@@ -142,6 +148,7 @@ class TrialTask:
     oof_bar: float | None = None
     rung_rows: tuple[int, ...] = ()
     rung_thresholds: dict[int, float] = field(default_factory=dict)
+    measure: tuple[str, ...] = ()
 
     def run(self, context: SearchContext) -> TrialOutcome:
         started = time.monotonic()
@@ -192,6 +199,16 @@ class TrialTask:
                     f"stopped after fold {step}: the next fold would cross the time budget"
                 )
                 return outcome
+        if self.measure:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # recorded with the scores already
+                outcome.costs = measure_costs(
+                    fold_models[-1],
+                    context.X,
+                    context.splits[-1][1],
+                    context.profile.task != "regression",
+                    self.measure,
+                )
         in_pool = self.keep_oof and (
             self.oof_bar is None or metric.better(outcome.mean, self.oof_bar)
         )

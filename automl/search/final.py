@@ -31,6 +31,7 @@ from automl.ensemble import Ensemble, reweighted, select_ensemble, voting_model
 from automl.execution.base import Executor, TaskFailure
 from automl.search.loop import SearchOutcome, SearchSettings
 from automl.search.refit import ALL_ROWS, FinalModel, refit_best, refit_members
+from automl.search.study import best_trial, best_value
 from automl.trial import RefitOutcome
 
 logger = logging.getLogger("automl.search")
@@ -46,7 +47,7 @@ def fit_final(
     """The final model and, when it is one, the ensemble it was built from."""
     study, context = outcome.study, outcome.context
     metric = settings.metric
-    best = study.best_trial
+    best = best_trial(study)
     ensemble = None
     # after Ctrl-C the user waits: the best trial alone, as before
     if ensemble_size > 0 and len(outcome.pool) >= 2 and not outcome.interrupted:
@@ -65,7 +66,7 @@ def fit_final(
         if (
             ensemble is not None
             and len(done) >= 2
-            and metric.better(ensemble.score, study.best_value)
+            and metric.better(ensemble.score, best_value(study))
         ):
             model = voting_model(
                 [refits[t].pipeline for t in ensemble.trials],  # type: ignore[union-attr]
@@ -104,7 +105,7 @@ def _select(
         refit_limit = max(settings.deadline - deadline, 0.0)
         # the members refit as many at once as the executor runs
         refit_budget = refit_limit * capacity
-    best = outcome.study.best_trial.number
+    best = best_trial(outcome.study).number
     # the best trial's refit is counted once, in ``reserved``
     pool = [replace(e, refit_seconds=0.0) if e.trial == best else e for e in outcome.pool]
     try:
@@ -125,14 +126,14 @@ def _select(
     except Exception as exc:  # a user's scorer that cannot score stored predictions
         logger.warning("No ensemble: scoring averaged predictions failed (%r).", exc)
         return None
-    best_value = float(outcome.study.best_value)
+    best_score = best_value(outcome.study)
     if ensemble is None or len(ensemble) < 2 or not np.isfinite(ensemble.score):
         return None
-    if not metric.better(ensemble.score, best_value):
+    if not metric.better(ensemble.score, best_score):
         logger.info(
             "Ensemble not kept: its CV score %.4g does not beat the best trial's %.4g.",
             ensemble.score,
-            best_value,
+            best_score,
         )
         return None
     return ensemble

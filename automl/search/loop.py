@@ -87,6 +87,15 @@ class SearchSettings:
     # ensemble, in at most this many bytes
     pool_trials: int = 0
     pool_bytes: int = 0
+    # a multi-objective search: the costs after the metric (automl.objectives), and bounds
+    # on costs (objectives or not) that make a trial infeasible
+    costs: tuple[str, ...] = ()
+    constraints: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def measured(self) -> tuple[str, ...]:
+        """The costs each complete trial's model is measured for."""
+        return tuple(dict.fromkeys([*self.costs, *self.constraints]))
 
 
 @dataclass
@@ -138,9 +147,9 @@ class Search:
         self.settings = settings
         self.profile = profile
         self.X, self.y, self.splits = X, y, splits
-        sampler = make_sampler(s.strategy, s.sampler_seed, len(candidates))
+        sampler = make_sampler(s.strategy, s.sampler_seed, len(candidates), len(s.constraints))
         self.study, names, self._claim = create_study(
-            s.store, s.fingerprint, list(candidates), s.metric, sampler
+            s.store, s.fingerprint, list(candidates), s.metric, sampler, s.costs
         )
         self._storage = None if self._claim is None else self._claim.storage
         try:
@@ -164,10 +173,15 @@ class Search:
         )
         if s.pool_trials and s.time_budget is not None:
             self.clock.selection_seconds = selection_seconds(s.time_budget)
-        self.rule = MedianRule(s.metric, len(splits), s.prune)
-        self.rungs = RowRungs(len(splits[0][0]), len(splits), s.prune)
+        # no pruning with several objectives: a trial poor in accuracy after one fold may
+        # still be on the front (fast, small), and Optuna has no pruning for them either
+        prune = s.prune and not s.costs
+        self.rule = MedianRule(s.metric, len(splits), prune)
+        self.rungs = RowRungs(len(splits[0][0]), len(splits), prune)
         pool = OOFPool(s.metric, s.pool_trials, s.pool_bytes)
-        self.record = SearchRecord(self.study, s.metric, self.clock, self.rule, pool, self.rungs)
+        self.record = SearchRecord(
+            self.study, s.metric, self.clock, self.rule, pool, self.rungs, s.costs, s.constraints
+        )
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, executor: Executor) -> SearchOutcome:
@@ -361,6 +375,7 @@ class Search:
             oof_bar=self.record.pool.bar(),
             rung_rows=self.rungs.rows,
             rung_thresholds=self.rungs.thresholds(),
+            measure=self.settings.measured,
         )
 
     def _plan(self) -> Iterator[tuple[str, dict[str, Any]]]:

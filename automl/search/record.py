@@ -24,6 +24,7 @@ from automl.evaluation import Metric
 from automl.exceptions import TrialFailedWarning
 from automl.execution.base import Finished, TaskFailure
 from automl.fidelity import RowRungs
+from automl.objectives import CONSTRAINTS_ATTR, COST_COLUMNS, constraint_excess
 from automl.search.clock import BudgetClock
 from automl.search.pool import OOFPool
 from automl.search.study import MedianRule, running_means
@@ -69,8 +70,12 @@ class SearchRecord:
         rule: MedianRule,
         pool: OOFPool | None = None,
         rungs: RowRungs | None = None,
+        costs: tuple[str, ...] = (),
+        constraints: dict[str, float] | None = None,
     ) -> None:
         self.study, self.metric, self.clock, self.rule = study, metric, clock, rule
+        # a multi-objective search's costs (objectives after the metric), and constraints
+        self.costs, self.constraints = costs, constraints or {}
         self.pool = OOFPool(metric, 0, 0) if pool is None else pool
         self.rungs = RowRungs(0, 0, False) if rungs is None else rungs
         # (score, fit time) of every complete trial, for the time kept free for the refits
@@ -88,8 +93,8 @@ class SearchRecord:
         self._warned: set[str] = set()
         for t in study.get_trials(deepcopy=False):  # a resumed study's finished trials
             self.rungs.add(t.user_attrs.get("rung_scores", []))
-            if t.state == TrialState.COMPLETE and t.value is not None:
-                self._complete(t.number, t.params["algorithm"], t.value, t.user_attrs, None)
+            if t.state == TrialState.COMPLETE and t.values:
+                self._complete(t.number, t.params["algorithm"], t.values[0], t.user_attrs, None)
 
     @property
     def best_value(self) -> float | None:
@@ -118,10 +123,16 @@ class SearchRecord:
         _record_folds(trial, result)
         self.rungs.add(result.rung_scores)
         means = running_means(result.fold_scores)
-        for step, value in enumerate(means):
-            trial.report(value, step)
+        if not self.costs:  # Optuna keeps no intermediate values for several objectives
+            for step, value in enumerate(means):
+                trial.report(value, step)
         if result.status == COMPLETE:
-            self.study.tell(trial, result.mean)
+            for name, value in result.costs.items():
+                trial.set_user_attr(COST_COLUMNS[name], value)
+            if self.constraints:
+                excess = constraint_excess(result.costs, self.constraints)
+                trial.set_user_attr(CONSTRAINTS_ATTR, excess)
+            self.study.tell(trial, [result.mean, *(result.costs[c] for c in self.costs)])
             self._complete(trial.number, algorithm, result.mean, trial.user_attrs, result)
         else:
             trial.set_user_attr("pruned", result.note)

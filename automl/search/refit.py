@@ -18,6 +18,7 @@ import optuna
 
 from automl.builder import Candidate, sample_config
 from automl.execution.base import Executor, Finished, TaskFailure
+from automl.search.study import best_trial
 from automl.space.suggest import FOUND_PARAMS
 from automl.trial import RefitOutcome, RefitTask
 
@@ -50,7 +51,7 @@ def refit_best(
     refit when it already ran with an ensemble's members (a ``RefitOutcome`` or a
     ``TaskFailure``), used as it is rather than run again.
     """
-    best = study.best_trial
+    best = best_trial(study)
     algorithm, config = replay(best, candidates)
     started = time.monotonic()
     if refitted is not None:
