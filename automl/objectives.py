@@ -28,10 +28,9 @@ import numpy as np
 
 from automl.evaluation import pickled_size, take_rows
 from automl.exceptions import InvalidParameterError, did_you_mean
+from automl.space.schema import COST_OBJECTIVES
 
-LATENCY = "predict_latency"
-SIZE = "model_size"
-COSTS = (LATENCY, SIZE)
+LATENCY, SIZE = COSTS = COST_OBJECTIVES
 # the user attribute and leaderboard column of each cost, with its unit
 COST_COLUMNS = {LATENCY: "predict_latency_ms", SIZE: "model_size_mb"}
 COST_UNITS = {LATENCY: "ms per 1,000 rows", SIZE: "MB"}

@@ -35,6 +35,7 @@ from optuna.trial import TrialState
 from automl.comparison import compare_to_best
 from automl.evaluation import Metric
 from automl.exceptions import InvalidParameterError
+from automl.search.study import best_trial
 from automl.space.loading import load_space
 from automl.space.narrowing import ParamChange, base_algorithm, narrow_spec, refined_name
 from automl.space.schema import AlgorithmSpec
@@ -214,7 +215,7 @@ def _kept_algorithms(
 
 def previous_best(study: optuna.Study) -> tuple[str, dict[str, Any]]:
     """The best trial's algorithm and sampled configuration, named for the next round."""
-    algorithm, config = from_optuna_params(study.best_trial.params)
+    algorithm, config = from_optuna_params(best_trial(study).params)
     return refined_name(algorithm), config
 
 

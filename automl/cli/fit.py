@@ -60,6 +60,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "log_loss for multiclass, rmse for regression)",
     )
     parser.add_argument(
+        "--objectives",
+        metavar="METRIC,COST",
+        help="search for the trade-off between accuracy and deployment costs: the metric "
+        "first (instead of --metric), then predict_latency (ms to predict 1,000 rows on one "
+        "thread) and/or model_size (MB), e.g. roc_auc,predict_latency. The final model is "
+        "the most accurate trial of the front (within --max-latency-ms / --max-size-mb); "
+        "pareto.csv and the report list the front. No pruning or ensemble; the times make "
+        "a seeded run not exactly reproducible",
+    )
+    parser.add_argument(
+        "--max-latency-ms",
+        type=float,
+        metavar="MS",
+        help="trials slower than this (ms to predict 1,000 rows) are infeasible; the final "
+        "model is the most accurate feasible one",
+    )
+    parser.add_argument(
+        "--max-size-mb",
+        type=float,
+        metavar="MB",
+        help="trials whose pickled pipeline is larger are infeasible",
+    )
+    parser.add_argument(
         "--time-budget",
         type=float,
         default=60.0,
@@ -256,6 +279,16 @@ def run(args: argparse.Namespace) -> int:
         early_stopping={"on": True, "off": False, "auto": "auto"}[args.early_stopping],
         portfolio={"builtin": True, "none": False}.get(args.portfolio, args.portfolio),
         ensemble_size=args.ensemble_size,
+        objectives=[o.strip() for o in args.objectives.split(",")] if args.objectives else None,
+        constraints={
+            name: bound
+            for name, bound in (
+                ("predict_latency", args.max_latency_ms),
+                ("model_size", args.max_size_mb),
+            )
+            if bound is not None
+        }
+        or None,
     )
     # The report and the model file are part of the job: the search gets the budget less
     # what writing them is expected to take.
@@ -326,6 +359,12 @@ def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path
     board["params"] = board["params"].map(lambda p: json.dumps(p, default=str))
     board.to_csv(out / "leaderboard.csv", index=False)
     paths.append(out / "leaderboard.csv")
+    front = getattr(model, "pareto_front_", None)
+    if front is not None:
+        front = front.copy()
+        front["params"] = front["params"].map(lambda p: json.dumps(p, default=str))
+        front.to_csv(out / "pareto.csv", index=False)
+        paths.append(out / "pareto.csv")
     counts = board["state"].value_counts().to_dict()
     result = {
         "data": "<standard input>" if args.data == "-" else str(args.data),
@@ -378,5 +417,10 @@ def _print_summary(model) -> None:
             index=False
         )
     )
+    front = getattr(model, "pareto_front_", None)
+    if front is not None:
+        print()
+        print("Pareto front (most accurate first):")
+        print(front.drop(columns=["params"]).to_string(index=False))
     print()
     print(summary(model))

@@ -30,6 +30,9 @@ SEARCH_OPTIONS = {
     "storage": None,
     "study": "automl",
     "resume": False,
+    "objectives": None,
+    "max_latency_ms": None,
+    "max_size_mb": None,
 }
 
 

@@ -40,6 +40,7 @@ from automl.baselines import DUMMY, BaselineResult
 from automl.comparison import compare_to_best
 from automl.data import validate_data
 from automl.evaluation import Split
+from automl.objectives import COST_COLUMNS
 from automl.report.data_summary import (
     classification_diagnostics,
     data_summary,
@@ -162,7 +163,38 @@ def from_estimator(model: Any, X: Any, y: Any) -> dict[str, Any]:
             "n_trials": getattr(model, "n_trials_", None),
         },
         rounds=_rounds_section(model),
+        pareto=_pareto_section(model),
     )
+
+
+def _pareto_section(model: Any) -> dict[str, Any] | None:
+    """Every complete trial's accuracy and measured costs, which are on the front, and the
+    final model's trial (a multi-objective search only)."""
+    front = getattr(model, "pareto_front_", None)
+    if front is None:
+        return None
+    board = model.leaderboard_
+    costs = [c for c in COST_COLUMNS.values() if c in front.columns]
+    complete = board[board["state"] == "complete"]
+    on_front = set(front["trial"])
+    points = [
+        {
+            "trial": int(r["trial"]),
+            "algorithm": r["algorithm"],
+            "score": float(r[model.metric_]),
+            **{c: float(r[c]) for c in costs},
+            "on_front": int(r["trial"]) in on_front,
+            "feasible": bool(r.get("feasible", True)),
+        }
+        for _, r in complete.iterrows()
+    ]
+    return {
+        "costs": costs,
+        "points": points,
+        "front": [p for p in points if p["on_front"]],
+        "chosen": int(model.best_index_),
+        "constraints": dict(model.constraints or {}),
+    }
 
 
 ROUNDS_NOTE = (
@@ -213,6 +245,7 @@ def _assemble(
     diagnostics,
     timing,
     rounds=None,
+    pareto=None,
 ) -> dict[str, Any]:
     from automl.version import __version__
 
@@ -245,6 +278,7 @@ def _assemble(
             "diagnostics": diagnostics,
             "timing": timing,
             "rounds": rounds,
+            "pareto": pareto,
         }
     )
 

@@ -15,6 +15,7 @@ from automl.report.text import (
     method_notes,
     num,
     other_metric_rows,
+    pareto_rows,
     refined_space_rows,
     rounds_rows,
     subtitle,
@@ -63,6 +64,14 @@ def to_markdown(r: dict[str, Any]) -> str:
             f"The last round's space ({md(rounds['rule'])}):",
             "",
             _md_table(space_header, space_rows),
+            "",
+        ]
+    if r.get("pareto"):
+        header, rows = pareto_rows(r)
+        out += [
+            "## Accuracy against deployment cost: the Pareto front",
+            "",
+            _md_table(header, rows),
             "",
         ]
     out += ["## Diagnostics (out of fold)", "", *_md_diagnostics(r), ""]

@@ -56,6 +56,7 @@ def render_figures(report: dict[str, Any], deadline: float | None = None) -> dic
         ("history", _history),
         ("params", _params),
         ("importance", _importance),
+        ("pareto", _pareto),
     ]
     out: dict[str, str | None] = {}
     # the keys are checked by matplotlib at run time, not by its type hints
@@ -301,6 +302,53 @@ def _importance(figure, report) -> bool:
     ax.set_xlabel("importance (share of the score's variance, fANOVA)")
     ax.set_title(f"Hyperparameter importance for {report['search']['algorithm']}", loc="left")
     figure.set_size_inches(7.0, max(1.8, 0.3 * len(names) + 1.0))
+    return True
+
+
+def _pareto(figure, report) -> bool:
+    pareto = report.get("pareto")
+    if not pareto or not pareto["points"]:
+        return False
+    costs = pareto["costs"]
+    axes = np.atleast_1d(figure.subplots(1, len(costs), sharey=True))
+    points = pareto["points"]
+    labels = {"predict_latency_ms": "ms to predict 1,000 rows (log)", "model_size_mb": "MB (log)"}
+    for ax, cost in zip(axes, costs):
+        rest = [p for p in points if not p["on_front"]]
+        front = sorted((p for p in points if p["on_front"]), key=lambda p: p[cost])
+        ax.scatter(
+            [p[cost] for p in rest],
+            [p["score"] for p in rest],
+            s=12,
+            color=OTHER,
+            label="other trials",
+        )
+        ax.scatter(
+            [p[cost] for p in front],
+            [p["score"] for p in front],
+            s=22,
+            color=BEST,
+            label="Pareto front",
+            zorder=3,
+        )
+        chosen = [p for p in points if p["trial"] == pareto["chosen"]]
+        ax.scatter(
+            [p[cost] for p in chosen],
+            [p["score"] for p in chosen],
+            s=160,
+            marker="*",
+            color=DUMMY_COLOUR,
+            label="final model",
+            zorder=4,
+        )
+        bound = pareto["constraints"].get(cost.rsplit("_", 1)[0])
+        if bound is not None:
+            ax.axvline(bound, color=DUMMY_COLOUR, ls="--", lw=1, label="constraint")
+        ax.set_xscale("log")
+        ax.set_xlabel(labels.get(cost, cost))
+    axes[0].set_ylabel(report["metric"])
+    axes[0].set_title("Accuracy against deployment cost", loc="left")
+    axes[-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return True
 
 

@@ -23,6 +23,8 @@ FIGURE_CAPTIONS = {
     "history": "Each point is a completed trial; the line is the best score so far.",
     "params": "Each point is a completed trial of the best algorithm.",
     "importance": "How much of the variation of the score each hyperparameter explains.",
+    "pareto": "Each point is a completed trial; the front is the trials no other beats on "
+    "accuracy and on every cost; the star is the final model.",
 }
 
 
@@ -238,4 +240,23 @@ def refined_space_rows(r: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """What narrowing kept, dropped and changed, one row per algorithm or parameter."""
     header = ["algorithm", "parameter", "before", "after"]
     rows = [[x["algorithm"], x["param"], x["before"], x["after"]] for x in r["rounds"]["space"]]
+    return header, rows
+
+
+def pareto_rows(r: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The Pareto front as a table, most accurate first; the final model marked."""
+    pareto = r["pareto"]
+    header = ["trial", "algorithm", r["metric"], *pareto["costs"], "feasible", ""]
+    front = sorted(pareto["front"], key=lambda p: p["score"], reverse=r["greater_is_better"])
+    rows = [
+        [
+            str(p["trial"]),
+            p["algorithm"],
+            num(p["score"]),
+            *(num(p[c], 3) for c in pareto["costs"]),
+            "yes" if p["feasible"] else "no",
+            "final model" if p["trial"] == pareto["chosen"] else "",
+        ]
+        for p in front
+    ]
     return header, rows

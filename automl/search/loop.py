@@ -45,7 +45,7 @@ from automl.search.pool import OOFPool
 from automl.search.progress import SearchProgress, publish
 from automl.search.record import MAX_FAILURES_IN_A_ROW, AlgorithmBest, SearchRecord
 from automl.search.study import MedianRule, create_study, make_sampler
-from automl.space.suggest import grid_configs, interleave, to_optuna_params
+from automl.space.suggest import grid_configs, interleave, smallest_config, to_optuna_params
 from automl.storage import StudyStore, previous_elapsed, record_elapsed
 from automl.trial import SearchContext, TrialTask
 
@@ -391,9 +391,13 @@ class Search:
         if not self.settings.openings:
             return
         covered = {algorithm for algorithm, _ in self.settings.portfolio}
-        for c in sorted(self.candidates.values(), key=lambda c: c.spec.cost):
+        ordered = sorted(self.candidates.values(), key=lambda c: c.spec.cost)
+        for c in ordered:
             if c.name not in covered:
                 yield c.name, c.opening_config()
+        if self.settings.costs:  # the cheap end of the front: each algorithm at its smallest
+            for c in ordered:
+                yield c.name, smallest_config(c.params, self.settings.costs)
 
     def _enqueue_next(self) -> bool:
         if any(

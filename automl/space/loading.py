@@ -13,6 +13,7 @@ from typing import Any
 from automl.exceptions import SearchSpaceError
 from automl.space.schema import (
     CATEGORICAL_CODES,
+    COST_OBJECTIVES,
     PARAM_TYPES,
     PREPROCESSING_KINDS,
     SCHEMA_VERSION,
@@ -53,6 +54,7 @@ PARAM_KEYS = {
     "levels",
     "tasks",
     "why",
+    "drives",
 }
 
 
@@ -152,7 +154,7 @@ def parse_space(text: str, name: str, source: str = "<string>") -> AlgorithmSpec
         raise where.error("params", "must be a table of [params.<name>] tables.")
     params: list[ParamSpec] = []
     for pname, raw in params_table.items():
-        params.append(_param(pname, raw, params, where))
+        params.append(_param(pname, raw, params, where, version))
     fixed = _plain_table(data, "fixed", where)
     smoke = _plain_table(data, "smoke", where)
     balanced = _plain_table(data, "balanced", where)
@@ -278,7 +280,9 @@ def _number(raw: dict[str, Any], key: str, table: str, where: _Where) -> int | f
     return value
 
 
-def _param(name: str, raw: Any, earlier: list[ParamSpec], where: _Where) -> ParamSpec:
+def _param(
+    name: str, raw: Any, earlier: list[ParamSpec], where: _Where, version: int = SCHEMA_VERSION
+) -> ParamSpec:
     table = f"params.{name}"
     if not isinstance(raw, dict):
         raise where.error(table, "must be a table with at least 'type' and 'default'.")
@@ -363,7 +367,35 @@ def _param(name: str, raw: Any, earlier: list[ParamSpec], where: _Where) -> Para
         levels=levels,
         tasks=tasks,
         why=why,
+        drives=_drives(raw, spec, version, table, where),
     )
+
+
+def _drives(raw: dict[str, Any], spec: ParamSpec, version: int, table: str, where: _Where):
+    """``drives``: the costs that grow with the parameter's value (schema version 3)."""
+    if "drives" not in raw:
+        return ()
+    if version < 3:
+        raise where.error(
+            table, f"'drives' needs schema_version = 3 (this file says {version}). Change it."
+        )
+    drives = raw["drives"]
+    if (
+        not isinstance(drives, list)
+        or not drives
+        or not set(drives) <= set(COST_OBJECTIVES)
+        or len(set(drives)) != len(drives)
+    ):
+        raise where.error(
+            table,
+            f"'drives' must list the costs that grow with this parameter, among "
+            f"{list(COST_OBJECTIVES)}; got {drives!r}.",
+        )
+    if spec.type == "categorical":
+        raise where.error(
+            table, "'drives' is for int and float parameters (larger value, larger cost)."
+        )
+    return tuple(drives)
 
 
 def _when(raw: Any, table: str, earlier: list[ParamSpec], where: _Where) -> dict[str, tuple]:

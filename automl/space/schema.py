@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 # Version 2 added the plugin keys (adapter by import path, trusted_types, install,
-# categorical_codes) and [balanced]; files of version 1 still load.
-SCHEMA_VERSION = 2
-SUPPORTED_SCHEMA_VERSIONS = (1, 2)
+# categorical_codes) and [balanced]; version 3 a parameter's `drives`. Older files still load.
+SCHEMA_VERSION = 3
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
+# The deployment costs a parameter can drive (`drives`): the objectives of automl.objectives.
+COST_OBJECTIVES = ("predict_latency", "model_size")
 TASK_FAMILIES = ("classification", "regression")
 PREPROCESSING_KINDS = ("scaled", "ordinal", "native")
 PARAM_TYPES = ("float", "int", "categorical")
@@ -48,6 +50,8 @@ class ParamSpec:
     tasks: tuple[str, ...] = TASK_FAMILIES
     why: str = ""
     target: Literal["estimator", "preprocessing", "balance"] = "estimator"
+    # the costs (COST_OBJECTIVES) that grow with this parameter's value
+    drives: tuple[str, ...] = ()
 
     @property
     def bounds(self) -> tuple[float, float]:

@@ -56,6 +56,20 @@ def opening_config(params: Sequence[ParamSpec], cheap: bool = True) -> dict[str,
     return config
 
 
+def smallest_config(params: Sequence[ParamSpec], costs: Sequence[str]) -> dict[str, Any]:
+    """The opening configuration with every parameter that drives one of ``costs`` (its
+    ``drives``) at its low bound: the algorithm's fastest, smallest model in the space."""
+    config: dict[str, Any] = {}
+    for p in params:
+        if not is_active(p, config):
+            continue
+        if set(p.drives) & set(costs):
+            config[p.name] = int(p.bounds[0]) if p.type == "int" else float(p.bounds[0])
+        else:
+            config[p.name] = p.start if p.start is not None else p.default
+    return config
+
+
 def grid_configs(params: Sequence[ParamSpec]) -> Iterator[dict[str, Any]]:
     """Every combination of grid levels, honouring conditions (inactive parameters are left out)."""
 

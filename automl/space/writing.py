@@ -69,6 +69,8 @@ def _param_table(p: ParamSpec) -> dict[str, Any]:
         table["when"] = {parent: list(values) for parent, values in p.when.items()}
     if tuple(p.tasks) != TASK_FAMILIES:
         table["tasks"] = list(p.tasks)
+    if p.drives:
+        table["drives"] = list(p.drives)
     table["why"] = p.why
     return table
 
