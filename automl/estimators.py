@@ -609,7 +609,11 @@ class _AutoMLBase(BaseEstimator):
             if self.storage is None
             else StudyStore(self.storage, _free_study_name(self.storage, chain[0], number))
         )
-        kept = {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+        kept = {
+            k: v
+            for k, v in vars(self).items()
+            if (k.endswith("_") and not k.startswith("_")) or k == "_candidates"
+        }
         deadline = None if time_budget is None else started + time_budget
         with driver_settings():
             self._search(
@@ -1029,6 +1033,19 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     nested_cv_ : automl.nested.NestedResult
         With ``outer_cv``: per outer fold scores and choices, the outer mean with a 95%
         interval, the optimism of the inner best, and which algorithms won.
+    spaces_ : dict of str to AlgorithmSpec
+        The space of each algorithm the (last) search ran, as :meth:`refine` narrows it.
+    pareto_front_ : pandas.DataFrame or None
+        With ``objectives``: the complete trials no other beats on every objective (the
+        metric and each cost: ``predict_latency_ms``, ``model_size_mb``), most accurate
+        first; only feasible trials when ``constraints`` are met by any. None otherwise.
+    selected_ : dict
+        After :meth:`select`: the trial it refit, its score and measured costs.
+    rounds_, refined_space_, studies_, best_round_
+        After :meth:`refine`: one row per round (study, trials, best), the space the last
+        round searched (``describe()``, ``to_frame()``, ``save(dir)``), the rounds'
+        studies, and the round the final model comes from. ``leaderboard_`` then joins
+        the rounds (column ``round``).
 
     Examples
     --------
