@@ -979,7 +979,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     constraints : dict or None, default=None
         Bounds on costs, e.g. ``{"predict_latency": 5, "model_size": 10}`` (ms per 1,000
         rows, MB): trials over a bound are marked infeasible (``leaderboard_["feasible"]``)
-        and the sampler learns from it (Optuna's ``constraints_func``);
+        and the sampler learns from it (Optuna's ``Trial.set_constraint``);
         ``best_pipeline_`` is the most accurate feasible trial. With or without
         ``objectives``; no ensemble is built under constraints.
     task : {"binary", "multiclass"} or None, default=None

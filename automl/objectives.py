@@ -2,9 +2,9 @@
 
 ``objectives=["roc_auc", "predict_latency", "model_size"]`` (any subset of the costs, the
 accuracy metric first) makes the search multi-objective; ``constraints={"predict_latency":
-5}`` marks trials over a bound as infeasible (Optuna's ``constraints_func``), with or
-without the cost as an objective. Both costs are measured in the worker, on the model a
-trial fitted on its last training fold:
+5}`` marks trials over a bound as infeasible (Optuna's ``Trial.set_constraint``, which TPE
+learns from), with or without the cost as an objective. Both costs are measured in the
+worker, on the model a trial fitted on its last training fold:
 
 - ``predict_latency``: milliseconds to predict a batch of 1,000 rows (``predict_proba``
   for classifiers) in one thread, the median of ``LATENCY_REPEATS`` calls after one
@@ -36,8 +36,8 @@ COST_COLUMNS = {LATENCY: "predict_latency_ms", SIZE: "model_size_mb"}
 COST_UNITS = {LATENCY: "ms per 1,000 rows", SIZE: "MB"}
 LATENCY_BATCH = 1000
 LATENCY_REPEATS = 5
-# the user attribute Optuna's constraints_func reads: each constraint's value minus its
-# bound (feasible when every one is <= 0)
+# the user attribute that keeps each constraint's value minus its bound (feasible when
+# every one is <= 0), as the leaderboard and the front read it
 CONSTRAINTS_ATTR = "constraint_excess"
 
 
@@ -125,20 +125,6 @@ def measure_costs(
 def constraint_excess(costs: Mapping[str, float], constraints: Mapping[str, float]) -> list[float]:
     """Each constraint's measured value minus its bound (<= 0: met), in ``constraints`` order."""
     return [costs.get(name, math.inf) - bound for name, bound in constraints.items()]
-
-
-class StoredConstraints:
-    """Optuna's ``constraints_func``: the excess the driver wrote on each finished trial.
-
-    A trial without one (pruned, or skipped before it ran) counts as meeting them; Optuna
-    only uses constraints of complete trials to sample.
-    """
-
-    def __init__(self, n_constraints: int) -> None:
-        self.n_constraints = n_constraints
-
-    def __call__(self, trial: Any) -> list[float]:
-        return list(trial.user_attrs.get(CONSTRAINTS_ATTR, [0.0] * self.n_constraints))
 
 
 def non_dominated(points: np.ndarray) -> np.ndarray:

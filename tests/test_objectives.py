@@ -36,7 +36,7 @@ def searched(moons):
         time_budget=None,
         n_trials=14,
         cv=3,
-        algorithms=["logistic_regression", "random_forest"],
+        algorithms=["logistic_regression", "lightgbm"],
         objectives=["roc_auc", "predict_latency", "model_size"],
         random_state=0,
     )
@@ -91,13 +91,17 @@ def test_the_front_is_non_dominated_has_several_points_and_heads_the_final_model
 
 
 def test_each_algorithm_also_opens_at_its_smallest_configuration(searched):
-    forest = load_registry()["random_forest"]
-    smallest = smallest_config(forest.params, ("model_size",))
-    n_estimators = next(p for p in forest.params if p.name == "n_estimators")
-    assert smallest["n_estimators"] == n_estimators.low
-    assert smallest != opening_config(forest.params)
-    trees = [p.get("n_estimators") for p in searched.leaderboard_["params"]]
-    assert n_estimators.low in trees
+    booster = load_registry()["lightgbm"]
+    smallest = smallest_config(booster.params, ("model_size",))
+    low = {p.name: p.low for p in booster.params if p.drives}
+    assert set(low) == {"n_estimators", "num_leaves"}
+    assert {k: smallest[k] for k in low} == low
+    opening = opening_config(booster.params)
+    assert {k: v for k, v in smallest.items() if k not in low} == {
+        k: v for k, v in opening.items() if k not in low
+    }
+    ran = [p for p in searched.leaderboard_["params"] if p.get("num_leaves") is not None]
+    assert any(all(p[k] == v for k, v in low.items()) for p in ran)
 
 
 def test_select_refits_the_most_accurate_trial_within_the_bound(searched, moons):

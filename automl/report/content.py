@@ -119,7 +119,7 @@ def from_estimator(model: Any, X: Any, y: Any) -> dict[str, Any]:
     """
     frame, y_arr, profile = _validate(X, y, model.profile_)
     task, metric = profile.task, model.metric_
-    greater = model.study_.direction == optuna.study.StudyDirection.MAXIMIZE
+    greater = model.study_.directions[0] == optuna.study.StudyDirection.MAXIMIZE
     splits = model.cv_splits_
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test_total = float(sum(len(te) for _, te in splits))
@@ -447,7 +447,7 @@ def _search_section(study: optuna.Study, best: str, greater: bool) -> dict[str, 
                 "trial": t.number,
                 "algorithm": t.params[ALGORITHM_KEY],
                 "state": t.state.name.lower(),
-                "value": t.value if t.state == TrialState.COMPLETE else None,
+                "value": t.values[0] if t.state == TrialState.COMPLETE else None,
                 "seconds": (end - origin).total_seconds() if end and origin else None,
             }
         )
@@ -482,7 +482,7 @@ def _param_scores(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]
                 },
             )
             entry["values"].append(value if entry["kind"] == "numeric" else str(value))
-            entry["scores"].append(t.value)
+            entry["scores"].append(t.values[0])
     return list(params.values())
 
 
@@ -509,7 +509,11 @@ def _importance(
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
             values = optuna.importance.get_param_importances(
-                study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), params=keys
+                study,
+                evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0),
+                params=keys,
+                # with costs as objectives too, the importance for accuracy
+                target=None if len(study.directions) == 1 else lambda t: t.values[0],
             )
     except Exception as exc:  # importance is a nicety; say why it is missing
         return {

@@ -147,7 +147,7 @@ class Search:
         self.settings = settings
         self.profile = profile
         self.X, self.y, self.splits = X, y, splits
-        sampler = make_sampler(s.strategy, s.sampler_seed, len(candidates), len(s.constraints))
+        sampler = make_sampler(s.strategy, s.sampler_seed, len(candidates))
         self.study, names, self._claim = create_study(
             s.store, s.fingerprint, list(candidates), s.metric, sampler, s.costs
         )

@@ -132,6 +132,10 @@ class SearchRecord:
             if self.constraints:
                 excess = constraint_excess(result.costs, self.constraints)
                 trial.set_user_attr(CONSTRAINTS_ATTR, excess)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    for name, value in zip(self.constraints, excess):
+                        trial.set_constraint(name, value)  # what TPE learns feasibility from
             self.study.tell(trial, [result.mean, *(result.costs[c] for c in self.costs)])
             self._complete(trial.number, algorithm, result.mean, trial.user_attrs, result)
         else:

@@ -17,7 +17,7 @@ import optuna
 
 from automl.evaluation import Metric
 from automl.exceptions import InvalidParameterError
-from automl.objectives import CONSTRAINTS_ATTR, COST_COLUMNS, StoredConstraints
+from automl.objectives import CONSTRAINTS_ATTR, COST_COLUMNS
 from automl.storage import DriverClaim, StudyStore, open_study
 
 # Optuna's MedianPruner defaults as this engine used them: no pruning before 10 complete
@@ -26,16 +26,15 @@ PRUNE_STARTUP_TRIALS = 10
 PRUNE_WARMUP_FOLDS = 1
 
 
-def make_sampler(
-    strategy: str, seed: int | None, n_candidates: int, n_constraints: int = 0
-) -> optuna.samplers.BaseSampler:
+def make_sampler(strategy: str, seed: int | None, n_candidates: int) -> optuna.samplers.BaseSampler:
     """TPE for ``bayesian``, with one objective or several: TPE's multi-objective form
     (MOTPE) rather than NSGA-II, whose crossover only works on the parameters every trial
     shares; in a joint space each algorithm has its own, so NSGA-II would sample them at
-    random. With constraints, TPE learns from which trials met them (``constraints_func``).
+    random. With constraints, TPE learns from which trials met them (the driver sets them
+    on each trial with ``Trial.set_constraint``).
     """
     with warnings.catch_warnings():
-        # multivariate/group TPE, constant_liar and constraints_func are marked experimental
+        # multivariate/group TPE and constant_liar are marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if strategy == "bayesian":
             return optuna.samplers.TPESampler(
@@ -44,7 +43,6 @@ def make_sampler(
                 group=True,
                 constant_liar=True,
                 n_startup_trials=max(10, n_candidates),
-                constraints_func=StoredConstraints(n_constraints) if n_constraints else None,
             )
     # grid and manual trials are fully enqueued: the sampler is never consulted.
     return optuna.samplers.RandomSampler(seed=seed)
