@@ -68,12 +68,7 @@ def fit(
     if settings.get("executor", "processes") == "processes" and not settings.get("scheduler"):
         warm_up()
     frame, y_arr, profile = validate_data(X, y, target=target, task=task, column_kinds=column_kinds)
-    if profile.task == "regression":
-        estimator: AutoMLClassifier | AutoMLRegressor = AutoMLRegressor(
-            column_kinds=column_kinds, **settings
-        )
-    else:
-        estimator = AutoMLClassifier(task=task, column_kinds=column_kinds, **settings)
+    estimator = _estimator(profile.task, task, column_kinds, settings)
     weights = check_sample_weight(sample_weight, len(frame), y_arr, profile.task)
     return estimator._fit_validated(frame, y_arr, profile, groups, started, weights)
 
@@ -101,12 +96,7 @@ def refine(
     the rest is :meth:`AutoMLClassifier.refine`. ``automl fit --refine RUN_DIR`` calls this.
     """
     frame, y_arr, profile = validate_data(X, y, target=target, task=task, column_kinds=column_kinds)
-    if profile.task == "regression":
-        estimator: AutoMLClassifier | AutoMLRegressor = AutoMLRegressor(
-            column_kinds=column_kinds, **settings
-        )
-    else:
-        estimator = AutoMLClassifier(task=task, column_kinds=column_kinds, **settings)
+    estimator = _estimator(profile.task, task, column_kinds, settings)
     return estimator.refine(
         frame,
         y_arr,
@@ -118,6 +108,15 @@ def refine(
         groups=groups,
         sample_weight=sample_weight,
     )
+
+
+def _estimator(
+    inferred: str, task: str | None, column_kinds: Any, settings: dict[str, Any]
+) -> AutoMLClassifier | AutoMLRegressor:
+    """The estimator for the task the data has (``inferred``, after ``task`` overrode it)."""
+    if inferred == "regression":
+        return AutoMLRegressor(column_kinds=column_kinds, **settings)
+    return AutoMLClassifier(task=task, column_kinds=column_kinds, **settings)
 
 
 def list_algorithms(spaces: tuple[str | Path, ...] = ()) -> pd.DataFrame:
