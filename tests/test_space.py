@@ -98,8 +98,8 @@ def test_schema_errors_name_file_table_and_fix(body, message):
 
 
 def test_wrong_schema_version_and_import_path():
-    with pytest.raises(SearchSpaceError, match=r"schema_version must be one of \[1, 2\]; got 3"):
-        parse_space('schema_version = 3\nestimator.regression = "a:B"\n', name="x")
+    with pytest.raises(SearchSpaceError, match=r"schema_version must be one of \[1, 2, 3\]; got 4"):
+        parse_space('schema_version = 4\nestimator.regression = "a:B"\n', name="x")
     with pytest.raises(SearchSpaceError, match="must be an import path 'module:Class'"):
         parse_space('schema_version = 1\nestimator.regression = "sklearn.svm.SVR"\n', name="x")
 
