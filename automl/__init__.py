@@ -1,9 +1,9 @@
 """automl: joint algorithm selection and hyperparameter search with honest estimates."""
 
 from automl import registry
-from automl.api import check_space, fit, list_algorithms, refine
+from automl.api import check_space, cluster, fit, list_algorithms, refine
 from automl.baselines import baseline
-from automl.estimators import AutoMLClassifier, AutoMLRegressor
+from automl.estimators import AutoMLClassifier, AutoMLClusterer, AutoMLRegressor
 from automl.evaluation import metric_names
 from automl.exceptions import (
     AllTrialsFailedError,
@@ -26,6 +26,7 @@ from automl.version import __version__ as __version__
 __all__ = [
     "AllTrialsFailedError",
     "AutoMLClassifier",
+    "AutoMLClusterer",
     "AutoMLError",
     "AutoMLRegressor",
     "AutoMLWarning",
@@ -41,6 +42,7 @@ __all__ = [
     "UnknownNameError",
     "baseline",
     "check_space",
+    "cluster",
     "fit",
     "list_algorithms",
     "load_model",

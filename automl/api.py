@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from automl.data import check_sample_weight, validate_data
-from automl.estimators import AutoMLClassifier, AutoMLRegressor
+from automl.estimators import AutoMLClassifier, AutoMLClusterer, AutoMLRegressor
 from automl.execution import warm_up
 from automl.registry import is_installed, load_registry
 from automl.space.check import check_space
@@ -110,6 +110,29 @@ def refine(
     )
 
 
+def cluster(
+    X: Any,
+    *,
+    time_budget: float | None = 60.0,
+    evaluate_with: Any = None,
+    **settings: Any,
+) -> AutoMLClusterer:
+    """Search a clustering of a table in one call (see :class:`AutoMLClusterer`).
+
+    Examples
+    --------
+    >>> import automl
+    >>> from sklearn.datasets import make_blobs
+    >>> X, _ = make_blobs(n_samples=200, centers=3, random_state=0)
+    >>> model = automl.cluster(X, time_budget=None, n_trials=4, random_state=0,
+    ...                        algorithms=["kmeans"])
+    >>> model.labels_.shape
+    (200,)
+    """
+    estimator = AutoMLClusterer(time_budget=time_budget, **settings)
+    return estimator.fit(X, evaluate_with=evaluate_with)
+
+
 def _estimator(
     inferred: str, task: str | None, column_kinds: Any, settings: dict[str, Any]
 ) -> AutoMLClassifier | AutoMLRegressor:
@@ -136,4 +159,4 @@ def list_algorithms(spaces: tuple[str | Path, ...] = ()) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["check_space", "fit", "list_algorithms", "refine"]
+__all__ = ["check_space", "cluster", "fit", "list_algorithms", "refine"]

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import optuna
+from sklearn.decomposition import PCA
 from sklearn.model_selection import TunedThresholdClassifierCV
 from sklearn.pipeline import Pipeline
 
@@ -69,6 +70,31 @@ BALANCE_PARAM = ParamSpec(
 )
 
 
+# Clustering searches an optional PCA between the preprocessing and the clusterer.
+REDUCE_PARAM = ParamSpec(
+    name="pca",
+    type="categorical",
+    choices=(False, True),
+    default=False,
+    tasks=("clustering",),
+    why="clusters may separate better in the main directions of variation than in all "
+    "columns (noise columns blur distances); searched, not assumed",
+    target="reduce",
+)
+REDUCE_VARIANCE_PARAM = ParamSpec(
+    name="pca_variance",
+    type="float",
+    low=0.5,
+    high=0.99,
+    default=0.9,
+    when={"pca": (True,)},
+    tasks=("clustering",),
+    why="share of the variance the kept components explain (PCA picks their number): "
+    "0.5 keeps the few strongest directions, 0.99 nearly all",
+    target="reduce",
+)
+
+
 def make_candidate(
     spec: AlgorithmSpec, task: str, imbalanced: bool = False, early_stopping: bool = False
 ) -> Candidate:
@@ -77,6 +103,9 @@ def make_candidate(
     rounds of a learner whose file declares ``[early_stopping]`` are found in each fold
     instead of searched (the parameter leaves the space)."""
     params = preprocessing_params(spec.preprocessing) + spec.params_for(task)
+    if task == "clustering":
+        params = preprocessing_params(spec.preprocessing) + (REDUCE_PARAM, REDUCE_VARIANCE_PARAM)
+        params += spec.params_for(task)
     if imbalanced and spec.balanced and task != "regression":
         params += (BALANCE_PARAM,)
     stopping = spec.early_stopping if early_stopping else None
@@ -151,7 +180,11 @@ def build_pipeline(
     preprocessor = build_preprocessor(
         profile, spec.preprocessing, pre_config, random_state, spec.categorical_codes
     )
-    return Pipeline([("preprocess", preprocessor), ("model", estimator)])
+    steps: list[tuple[str, Any]] = [("preprocess", preprocessor)]
+    if config.get(REDUCE_PARAM.name) and targets.get(REDUCE_PARAM.name) == "reduce":
+        share = config[REDUCE_VARIANCE_PARAM.name]
+        steps.append(("reduce", PCA(n_components=share, svd_solver="full")))
+    return Pipeline([*steps, ("model", estimator)])
 
 
 def sample_config(

@@ -31,7 +31,7 @@ from automl.exceptions import DataValidationError, DroppedColumnWarning, did_you
 
 logger = logging.getLogger("automl.data")
 
-TASKS = ("binary", "multiclass", "regression")
+TASKS = ("binary", "multiclass", "regression", "clustering")
 COLUMN_KINDS = ("numeric", "categorical")  # what column_kinds= may set
 # Dates and times: expanded into numeric features in the pipeline (year, month, day, hour
 # where present, weekday, the value in seconds); durations become seconds.
@@ -126,6 +126,14 @@ def validate_data(
             )
         y = frame[target]
         frame = frame.drop(columns=[target])
+    if task == "clustering":
+        if y is not None:
+            raise DataValidationError(
+                "Clustering takes no target: pass only X. To compare the clusters with labels "
+                "you have, pass them as evaluate_with= (CLI: --evaluate-with COLUMN); the "
+                "search never sees them."
+            )
+        y = np.zeros(len(frame))
     elif y is None:
         raise DataValidationError(
             "No target: automl requires y to be passed, but the target y is None. Pass y, or "
@@ -139,9 +147,9 @@ def validate_data(
             "required: the data has no rows; at least a few dozen are needed."
         )
     if frame.shape[0] == 1:
+        need = "clustering" if task == "clustering" else "cross-validation"
         raise DataValidationError(
-            "The data has only 1 sample (n_samples = 1); cross-validation needs at least a "
-            "few dozen rows."
+            f"The data has only 1 sample (n_samples = 1); {need} needs at least a few dozen rows."
         )
     if frame.shape[1] == 0:
         raise DataValidationError(
@@ -153,7 +161,7 @@ def validate_data(
     _check_infinite(frame, kinds)
     _check_mixed_types(frame, kinds)
     task = _infer_task(y_arr, task)
-    classes = _check_target(y_arr, task)
+    classes = () if task == "clustering" else _check_target(y_arr, task)
     dropped = _uninformative_columns(frame)
     if dropped:
         warnings.warn(

@@ -19,7 +19,7 @@ import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, ClusterMixin, RegressorMixin
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted
 
@@ -30,6 +30,7 @@ from automl.builder import (
     make_candidate,
     takes_sample_weight,
 )
+from automl.cluster_trial import clustering_reference, null_reference
 from automl.data import DatasetProfile, check_sample_weight, validate_data
 from automl.driver_state import driver_settings
 from automl.early_stopping import early_stops
@@ -76,7 +77,7 @@ from automl.refinement import (
 from automl.registry import builtin_portfolio, load_registry, select_candidates
 from automl.results import cv_results, leaderboard, pareto_front
 from automl.search import Search, SearchProgress, SearchSettings, fit_final
-from automl.search.refit import replay
+from automl.search.refit import ALL_ROWS, FinalModel, replay
 from automl.search.study import best_trial, meets_constraints
 from automl.space.portfolio import read_portfolio
 from automl.space.suggest import trial_configuration
@@ -88,6 +89,9 @@ logger = logging.getLogger("automl")
 # Seconds kept at the end of the budget for what follows the refit (leaderboard, dummy
 # scores): the refit must be done by the deadline less this.
 FINISH_MARGIN = 0.1
+# A clustering search keeps this share of its budget (at most NULL_RESERVE_MAX seconds)
+# for the null reference that follows it.
+NULL_RESERVE, NULL_RESERVE_MAX = 0.1, 5.0
 
 
 class _AutoMLBase(BaseEstimator):
@@ -299,7 +303,18 @@ class _AutoMLBase(BaseEstimator):
         the user's configurations or the portfolio, which the first round ran) and the
         previous round's best as its ``opening`` configuration.
         """
-        splits = make_splits(self.cv, profile.task, y, groups, random_state=seeds.cv)
+        clustering = None
+        if profile.task == "clustering":  # no folds: every trial fits all rows (cluster_trial)
+            rows = np.arange(len(y))
+            splits = [(rows, rows)]
+            clustering = clustering_reference(
+                frame.to_numpy() if profile.from_array else frame, profile, seeds.cv
+            )
+            self._clustering_reference = clustering
+            if deadline is not None:  # time for the null reference after the search
+                deadline -= min(NULL_RESERVE * (deadline - time.monotonic()), NULL_RESERVE_MAX)
+        else:
+            splits = make_splits(self.cv, profile.task, y, groups, random_state=seeds.cv)
         n_train = int(np.mean([len(tr) for tr, _ in splits]))
         if space is None:
             registry = load_registry(self.spaces)
@@ -342,6 +357,7 @@ class _AutoMLBase(BaseEstimator):
             pool_bytes=POOL_BYTES,
             costs=self._costs(),
             constraints=check_constraints(self.constraints),
+            clustering=clustering,
         )
         n_workers = effective_jobs(self.n_jobs, self.executor)
         with (
@@ -372,13 +388,17 @@ class _AutoMLBase(BaseEstimator):
                     f"Every trial of the search failed; the first: {first}. Every failure "
                     "is in the study's trials (user attribute 'error')."
                 ) from TrialError(f"{first}\n{first.traceback if first else ''}")
-            final, ensemble = fit_final(
-                outcome,
-                search.candidates,
-                executor,
-                settings,
-                self.ensemble_size if settings.pool_trials else 0,
-            )
+            if clustering is not None and outcome.best_fold_model is not None:
+                # the best trial was fitted on all rows already: that is the final model
+                final, ensemble = FinalModel(outcome.best_fold_model, ALL_ROWS, 0.0), None
+            else:
+                final, ensemble = fit_final(
+                    outcome,
+                    search.candidates,
+                    executor,
+                    settings,
+                    self.ensemble_size if settings.pool_trials else 0,
+                )
         self._set_results(
             outcome, final, search.candidates, profile, metric, splits, X, y, sample_weight
         )
@@ -424,6 +444,8 @@ class _AutoMLBase(BaseEstimator):
         self.n_splits_ = len(splits)
         self.n_trials_ = len(study.trials)
         try:
+            if profile.task == "clustering":
+                raise TypeError("no dummy model for clustering: null_reference_ instead")
             dummy = dummy_scores(X, y, splits, metric, profile.task, sample_weight)
         except (AttributeError, ValueError, TypeError) as exc:
             # a user's scorer may need what the dummy model lacks (decision_function)
@@ -434,7 +456,7 @@ class _AutoMLBase(BaseEstimator):
         if not profile.positional:
             self.feature_names_in_ = np.asarray(profile.columns, dtype=object)
         self.scorer_ = metric.scorer
-        if profile.task != "regression":
+        if profile.task not in ("regression", "clustering"):
             self.classes_ = np.asarray(profile.classes)
 
     def _ensembles(self, profile: DatasetProfile, metric: Metric) -> bool:
@@ -1158,6 +1180,178 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     >>> model.predict(X[:3]).shape
     (3,)
     """
+
+
+class AutoMLClusterer(ClusterMixin, _AutoMLBase):
+    """Search clustering algorithms and their hyperparameters jointly, without labels.
+
+    Each trial picks an algorithm (k-means, Gaussian mixture, agglomerative, DBSCAN,
+    HDBSCAN, spectral), its parameters and its preprocessing (imputer, scaler, an optional
+    PCA), fits it on all rows and is scored in one reference space shared by all trials
+    (see :mod:`automl.cluster_scores`): by default DBCV, a density-based validity index that
+    rates clusters of any shape, with silhouette, Calinski-Harabasz, Davies-Bouldin and
+    stability (agreement with fits on subsamples) alongside. There are no folds; the
+    subsamples of the stability score take their place (see :mod:`automl.cluster_trial`).
+    After the search the best configuration is compared with fits on uniform data in the
+    same box (``null_reference_``): a clustering algorithm always returns clusters, and only
+    that comparison says whether the data has any.
+
+    Parameters
+    ----------
+    metric : {"dbcv", "silhouette", "calinski_harabasz", "davies_bouldin", "stability"}
+        The objective (default ``"dbcv"``).
+    time_budget, n_trials, strategy, algorithms, spaces, configurations, column_kinds,
+    n_jobs, executor, scheduler, trial_time_limit, memory_limit, callbacks, storage,
+    study_name, resume, random_state
+        As for :class:`AutoMLClassifier`.
+
+    Attributes
+    ----------
+    labels_ : ndarray
+        The cluster of every row of the data fitted on (-1: noise, for DBSCAN/HDBSCAN).
+    n_clusters_ : int
+    best_pipeline_, best_algorithm_, best_params_, best_score_, leaderboard_, study_
+        As for :class:`AutoMLClassifier`; ``leaderboard_`` has every score of every trial
+        (``n_clusters``, ``noise_share``, ``dbcv``, ``silhouette``, ...).
+    null_reference_ : dict
+        The best configuration's score on the data and on uniform data (mean, std),
+        ``structure`` (True when the data's beats the null by more than two standard
+        deviations) and the ``verdict`` in words.
+    external_scores_ : dict or None
+        With ``fit(X, evaluate_with=labels)``: adjusted Rand index and normalised mutual
+        information of ``labels_`` against those labels (never used by the search).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from automl import AutoMLClusterer
+    >>> X, _ = make_blobs(n_samples=300, centers=3, random_state=0)
+    >>> model = AutoMLClusterer(n_trials=6, time_budget=None, random_state=0,
+    ...                         algorithms=["kmeans"]).fit(X)
+    >>> model.labels_.shape
+    (300,)
+    """
+
+    # supervised settings that have no meaning here (not parameters: get_params omits them)
+    cv = "auto"
+    prune = False
+    outer_cv = None
+    ensemble = False
+    ensemble_size = 0
+    portfolio = False
+    early_stopping = False
+    objectives = None
+    constraints = None
+
+    def __init__(
+        self,
+        *,
+        time_budget: float | None = 60.0,
+        n_trials: int | None = None,
+        metric: str | None = None,
+        strategy: str = "bayesian",
+        algorithms: Sequence[str] | None = None,
+        spaces: Sequence[str] = (),
+        configurations: Sequence[Mapping[str, Any]] | None = None,
+        column_kinds: Mapping[str, str] | None = None,
+        n_jobs: int = 1,
+        executor: str = "processes",
+        scheduler: str | None = None,
+        trial_time_limit: float | None = None,
+        memory_limit: float | None = None,
+        callbacks: Sequence[Callable[[SearchProgress], Any]] | None = None,
+        storage: str | None = None,
+        study_name: str = "automl",
+        resume: bool = False,
+        random_state: int | None = None,
+    ) -> None:
+        self.time_budget = time_budget
+        self.n_trials = n_trials
+        self.metric = metric
+        self.strategy = strategy
+        self.algorithms = algorithms
+        self.spaces = spaces
+        self.configurations = configurations
+        self.column_kinds = column_kinds
+        self.n_jobs = n_jobs
+        self.executor = executor
+        self.scheduler = scheduler
+        self.trial_time_limit = trial_time_limit
+        self.memory_limit = memory_limit
+        self.callbacks = callbacks
+        self.storage = storage
+        self.study_name = study_name
+        self.resume = resume
+        self.random_state = random_state
+
+    def _task_argument(self) -> str | None:
+        return "clustering"
+
+    def fit(self, X: Any, y: Any = None, *, evaluate_with: Any = None):  # type: ignore[override]
+        """Search clusterings of X; ``y`` is ignored (scikit-learn's convention).
+
+        ``evaluate_with``: labels you already have, compared with ``labels_`` afterwards
+        (``external_scores_``) and never seen by the search.
+        """
+        started = time.monotonic()
+        if self.executor == "processes" and self.scheduler is None:
+            warm_up()
+        frame, y_arr, profile = validate_data(X, task="clustering", column_kinds=self.column_kinds)
+        truth = _check_evaluation_labels(evaluate_with, len(frame))
+        self._fit_validated(frame, y_arr, profile, None, started, None)
+        data = frame.to_numpy() if profile.from_array else frame
+        model = self.best_pipeline_.steps[-1][1]
+        labels = getattr(model, "labels_", None)
+        if labels is None or len(labels) != len(frame):
+            labels = self.best_pipeline_.predict(data)
+        self.labels_ = np.asarray(labels)
+        self.n_clusters_ = int(len(set(self.labels_.tolist()) - {-1}))
+        reference = self.__dict__.pop("_clustering_reference")
+        metric = self._metric("clustering")
+        self.null_reference_ = null_reference(
+            self.best_pipeline_,
+            reference,
+            metric.name,
+            metric.greater_is_better,
+            search_seeds(self.random_state).estimator,
+        )
+        self.external_scores_ = None if truth is None else _external_scores(self.labels_, truth)
+        self.fit_time_ = time.monotonic() - started
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The cluster of new rows, for algorithms that assign them (k-means, Gaussian
+        mixture); DBSCAN, HDBSCAN, agglomerative and spectral clustering do not."""
+        check_is_fitted(self, "best_pipeline_")
+        model = self.best_pipeline_.steps[-1][1]
+        if not hasattr(model, "predict"):
+            raise InvalidParameterError(
+                f"The chosen algorithm ({self.best_algorithm_}, {type(model).__name__}) does "
+                "not assign new rows to clusters: it has no predict. labels_ holds the "
+                "clusters of the rows it was fitted on (fit_predict returns them); to cluster "
+                "new rows, search with algorithms=['kmeans', 'gaussian_mixture']."
+            )
+        return self.best_pipeline_.predict(_check_predict_input(X))
+
+
+def _check_evaluation_labels(labels: Any, n_rows: int) -> np.ndarray | None:
+    if labels is None:
+        return None
+    values = np.asarray(labels)
+    if values.ndim != 1 or len(values) != n_rows:
+        raise DataValidationError(
+            f"evaluate_with must hold one label per row of X ({n_rows}); got shape {values.shape}."
+        )
+    return values
+
+
+def _external_scores(labels: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    return {
+        "adjusted_rand": float(adjusted_rand_score(truth, labels)),
+        "normalized_mutual_info": float(normalized_mutual_info_score(truth, labels)),
+    }
 
 
 def _bounds_text(bounds: Mapping[str, float]) -> str:

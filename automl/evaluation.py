@@ -29,6 +29,7 @@ from sklearn.model_selection import (
     StratifiedShuffleSplit,
 )
 
+from automl.cluster_scores import CLUSTER_METRICS, DEFAULT_CLUSTER_METRIC
 from automl.exceptions import InvalidParameterError, UnknownNameError, did_you_mean
 
 DEFAULT_METRICS = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
@@ -88,6 +89,8 @@ def metric_names(task: str | None = None) -> list[str]:
 
 def resolve_metric(metric: str | Callable[..., float] | None, task: str) -> Metric:
     """A metric by name (see :func:`metric_names`), or any scikit-learn scorer object."""
+    if task == "clustering":
+        return _cluster_metric(metric)
     if metric is None:
         metric = DEFAULT_METRICS[task]
     if callable(metric):
@@ -111,6 +114,32 @@ def resolve_metric(metric: str | Callable[..., float] | None, task: str) -> Metr
             f"Metrics for {task}: {metric_names(task)}."
         )
     return Metric(metric, get_scorer(scorer_name), greater, builtin=True)
+
+
+def _cluster_metric(metric: Any) -> Metric:
+    """A clustering objective by name (:data:`automl.cluster_scores.CLUSTER_METRICS`)."""
+    metric = DEFAULT_CLUSTER_METRIC if metric is None else metric
+    if not isinstance(metric, str) or metric not in CLUSTER_METRICS:
+        raise UnknownNameError(
+            f"Unknown clustering metric {metric!r}."
+            f"{did_you_mean(str(metric), CLUSTER_METRICS)} Clustering metrics (scored "
+            f"without labels): {list(CLUSTER_METRICS)}."
+        )
+    return Metric(metric, _no_scorer(metric), CLUSTER_METRICS[metric], builtin=True)
+
+
+class _no_scorer:
+    """A clustering score is computed by the search in its reference space, not by a
+    scikit-learn scorer on a fitted model; calling this says so."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> float:
+        raise TypeError(
+            f"{self.name} scores a clustering in the search's reference space; it has no "
+            "scikit-learn scorer. Read it from leaderboard_."
+        )
 
 
 Split = tuple[np.ndarray, np.ndarray]

@@ -56,6 +56,8 @@ class SearchContext:
     candidates: dict[str, Candidate]
     estimator_seed: int | None
     sample_weight: np.ndarray | None = None
+    # a clustering search's reference space and fixed samples (automl.cluster_trial)
+    clustering: Any = None
 
     def pipeline(self, algorithm: str, config: dict[str, Any]) -> Any:
         """The unfitted pipeline of ``config``, built by the one builder the refit uses too."""
@@ -95,6 +97,8 @@ class TrialOutcome:
     predict_ms_per_1000: float | None = None
     # a multi-objective search's costs of this trial's model ({objective: value})
     costs: dict[str, float] = field(default_factory=dict)
+    # a clustering trial's scores without labels (automl.cluster_scores), the objective too
+    cluster_scores: dict[str, float] = field(default_factory=dict)
 
     @property
     def mean(self) -> float:
@@ -282,7 +286,7 @@ class RefitTask:
             started = time.perf_counter()
             pipeline.fit(context.X, context.y, **weight_params(pipeline, context.sample_weight))
             seconds = time.perf_counter() - started
-        return RefitOutcome(pipeline, seconds, _describe(caught))
+        return RefitOutcome(pipeline, seconds, describe_warnings(caught))
 
 
 def out_of_fold(fold_models: list[Any], context: SearchContext) -> np.ndarray:
@@ -342,11 +346,12 @@ def _fit_and_score_fold(
             fitted, take_rows(context.X, test), context.y[test], None if w is None else w[test]
         )
         t2 = time.perf_counter()
-    for message in _describe(caught):
+    for message in describe_warnings(caught):
         if message not in seen:
             seen.append(message)
     return fitted, score, t1 - t0, t2 - t1, rounds
 
 
-def _describe(caught: list[warnings.WarningMessage]) -> list[str]:
+def describe_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    """The distinct warnings a fit raised, as ``Category: message`` lines."""
     return sorted({f"{w.category.__name__}: {w.message}" for w in caught})

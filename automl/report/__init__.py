@@ -76,6 +76,10 @@ class Report:
 
         if isinstance(source, BaselineResult):
             return cls(from_baseline(source, X, y))
+        if hasattr(source, "null_reference_"):  # a fitted AutoMLClusterer
+            from automl.report.clustering import from_clusterer
+
+            return cls(from_clusterer(source, X))
         if hasattr(source, "best_pipeline_") and hasattr(source, "study_"):
             return cls(from_estimator(source, X, y))
         raise InvalidParameterError(
@@ -118,6 +122,10 @@ class Report:
         return json.dumps(self.content, indent=1, allow_nan=False, ensure_ascii=False)
 
     def to_markdown(self) -> str:
+        if self.content.get("kind") == "clustering":
+            from automl.report import clustering
+
+            return clustering.to_markdown(self.content)
         from automl.report.markdown import to_markdown
 
         return to_markdown(self.content)
@@ -125,6 +133,10 @@ class Report:
     def to_html(self, deadline: float | None = None) -> str:
         """The HTML page; figures whose turn comes after ``deadline`` (on
         ``time.monotonic()``) are left out with a note (``automl report`` draws them)."""
+        if self.content.get("kind") == "clustering":
+            from automl.report import clustering
+
+            return clustering.to_html(self.content, deadline)
         from automl.report.html import to_html
 
         return to_html(self.content, deadline)

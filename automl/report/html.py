@@ -83,17 +83,22 @@ def page(r: dict[str, Any], figures: dict[str, str | None]) -> str:
         _data(r, figures),
         _method(r),
     ]
+    return document(title(r), sections)
+
+
+def document(page_title: str, sections: list[str]) -> str:
+    """A self-contained HTML page of ``sections`` (empty ones left out)."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<link rel="icon" href="data:,">\n'
-        f"<title>{e(title(r))}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"<title>{e(page_title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
         + "\n".join(s for s in sections if s)
         + "\n</main>\n</body>\n</html>\n"
     )
 
 
-def _figure(figures: dict[str, str | None], name: str) -> str:
+def figure_html(figures: dict[str, str | None], name: str) -> str:
     if name not in figures:
         return ""
     if figures[name] is None:
@@ -108,7 +113,7 @@ def _figure(figures: dict[str, str | None], name: str) -> str:
     )
 
 
-def _table(
+def table(
     header: list[str],
     rows: list[list[str]],
     table_id: str = "",
@@ -171,12 +176,12 @@ def _leaderboard(r: dict[str, Any], figures: dict[str, str | None]) -> str:
     header = [h.format(metric=r["metric"]) for h in LEADERBOARD_HEADER]
     parts = [
         '<section id="leaderboard-section"><h2>Leaderboard</h2>',
-        _table(header, leaderboard_rows(r), "leaderboard", classes, {0, 2, 3, 4, 6, 7, 8}),
+        table(header, leaderboard_rows(r), "leaderboard", classes, {0, 2, 3, 4, 6, 7, 8}),
         '<p class="note">Highlighted: the best model and those not significantly worse '
         f"({e(r['comparison']['test'])}, α = {e(r['comparison']['alpha'])}). Δ: how much "
         "better the best scored, averaged over the folds; p: one-sided p-value of "
         '"this model is worse".</p>',
-        _figure(figures, "leaderboard"),
+        figure_html(figures, "leaderboard"),
     ]
     failed = [m for m in r["models"] if m["error"]]
     if failed:
@@ -191,7 +196,7 @@ def _leaderboard(r: dict[str, Any], figures: dict[str, str | None]) -> str:
     if other:
         parts += [
             "<h3>Other metrics (mean ± std over the same folds)</h3>",
-            _table(other[0], other[1], "other-metrics", numeric=set(range(1, len(other[0])))),
+            table(other[0], other[1], "other-metrics", numeric=set(range(1, len(other[0])))),
         ]
     configs = [
         [m["algorithm"], ", ".join(f"{k}={v}" for k, v in (m["params"] or {}).items())]
@@ -201,7 +206,7 @@ def _leaderboard(r: dict[str, Any], figures: dict[str, str | None]) -> str:
     if configs:
         parts.append(
             "<details><summary>Configurations</summary>"
-            + _table(["algorithm", "parameters"], configs, "configurations")
+            + table(["algorithm", "parameters"], configs, "configurations")
             + "</details>"
         )
     return "".join(parts) + "</section>"
@@ -229,7 +234,7 @@ def _nested(r: dict[str, Any]) -> str:
         f"{e(num(low))} to {e(num(high))} ({e(n['ci_method'])}). The inner best of the same "
         f"searches was {e(num(n['inner_best_mean']))}: optimism {e(num(n['optimism']))} "
         "(positive: the inner score flattered the model).</p>"
-        + _table(
+        + table(
             [
                 "outer fold",
                 "chosen algorithm",
@@ -254,11 +259,11 @@ def _rounds(r: dict[str, Any]) -> str:
     space_header, space_rows = refined_space_rows(r)
     return (
         '<section id="rounds"><h2>Refinement rounds</h2>'
-        + _table(header, rows, "rounds-table", numeric={0, 2, 3, 6})
+        + table(header, rows, "rounds-table", numeric={0, 2, 3, 6})
         + f"<p>The final model comes from round {rounds['final_round']}. "
         f"{e(rounds['note'])}</p>"
         f"<p>The last round's space ({e(rounds['rule'])}):</p>"
-        + _table(space_header, space_rows, "refined-space")
+        + table(space_header, space_rows, "refined-space")
         + "</section>"
     )
 
@@ -273,8 +278,8 @@ def _pareto(r: dict[str, Any], figures: dict[str, str | None]) -> str:
         "milliseconds to predict 1,000 rows on one thread (median after a warm-up) and MB "
         "pickled. Pick another point with <code>model.select(X, y, max_latency_ms=..., "
         "max_size_mb=...)</code>.</p>"
-        + _table(header, rows, "pareto-front", numeric={0, 2, 3, 4})
-        + _figure(figures, "pareto")
+        + table(header, rows, "pareto-front", numeric={0, 2, 3, 4})
+        + figure_html(figures, "pareto")
         + "</section>"
     )
 
@@ -288,10 +293,10 @@ def _diagnostics(r: dict[str, Any], figures: dict[str, str | None]) -> str:
             f"rmse {num(d['rmse'])}, mae {num(d['mae'])}, r² {num(d['r2'])} over "
             f"{d['n']} rows ({d['n_plotted']} plotted)."
         )
-        plots = _figure(figures, "regression")
+        plots = figure_html(figures, "regression")
     else:
         text = f"Accuracy {num(d['accuracy'])} over {d['n']} rows. {d.get('curves_note', '')}"
-        plots = f'<div class="grid">{_figure(figures, "confusion")}</div>' + _figure(
+        plots = f'<div class="grid">{figure_html(figures, "confusion")}</div>' + figure_html(
             figures, "curves"
         )
     return (
@@ -312,9 +317,9 @@ def _search(r: dict[str, Any], figures: dict[str, str | None]) -> str:
     note = f"{imp.get('method', '')}. {imp.get('note', '')}"
     return (
         '<section id="search"><h2>Search</h2>'
-        + _figure(figures, "history")
-        + _figure(figures, "params")
-        + _figure(figures, "importance")
+        + figure_html(figures, "history")
+        + figure_html(figures, "params")
+        + figure_html(figures, "importance")
         + f'<p class="note">Importance: {e(note)}</p></section>'
     )
 
@@ -354,12 +359,12 @@ def _data(r: dict[str, Any], figures: dict[str, str | None]) -> str:
     )
     return (
         '<section id="data"><h2>Data</h2><div class="grid"><div>'
-        + _table(["", "value"], [[k, str(v)] for k, v in facts], "data-summary")
+        + table(["", "value"], [[k, str(v)] for k, v in facts], "data-summary")
         + "</div>"
-        + _figure(figures, "target")
+        + figure_html(figures, "target")
         + "</div>"
         + f"<details><summary>Columns{e(more)}</summary>"
-        + _table(
+        + table(
             ["column", "kind", "missing", "distinct values"], columns, "columns", numeric={2, 3}
         )
         + "</details></section>"

@@ -30,7 +30,7 @@ def to_markdown(r: dict[str, Any]) -> str:
     out += [
         "## Leaderboard",
         "",
-        _md_table([h.format(metric=r["metric"]) for h in LEADERBOARD_HEADER], leaderboard_rows(r)),
+        md_table([h.format(metric=r["metric"]) for h in LEADERBOARD_HEADER], leaderboard_rows(r)),
         "",
     ]
     failed = [m for m in r["models"] if m["error"]]
@@ -39,7 +39,7 @@ def to_markdown(r: dict[str, Any]) -> str:
         out.append("")
     other = other_metric_rows(r)
     if other:
-        out += ["## Other metrics", "", _md_table(other[0], other[1]), ""]
+        out += ["## Other metrics", "", md_table(other[0], other[1]), ""]
     if r.get("nested"):
         n = r["nested"]
         out += [
@@ -57,13 +57,13 @@ def to_markdown(r: dict[str, Any]) -> str:
         out += [
             "## Refinement rounds",
             "",
-            _md_table(header, rows),
+            md_table(header, rows),
             "",
             f"The final model comes from round {rounds['final_round']}. {md(rounds['note'])}",
             "",
             f"The last round's space ({md(rounds['rule'])}):",
             "",
-            _md_table(space_header, space_rows),
+            md_table(space_header, space_rows),
             "",
         ]
     if r.get("pareto"):
@@ -71,7 +71,7 @@ def to_markdown(r: dict[str, Any]) -> str:
         out += [
             "## Accuracy against deployment cost: the Pareto front",
             "",
-            _md_table(header, rows),
+            md_table(header, rows),
             "",
         ]
     out += ["## Diagnostics (out of fold)", "", *_md_diagnostics(r), ""]
@@ -80,7 +80,7 @@ def to_markdown(r: dict[str, Any]) -> str:
         out += [
             f"## Hyperparameter importance ({md(r['search']['algorithm'])})",
             "",
-            _md_table(
+            md_table(
                 ["parameter", "importance"],
                 [[k, num(v, 3)] for k, v in sorted(imp["values"].items(), key=lambda kv: -kv[1])],
             ),
@@ -92,7 +92,7 @@ def to_markdown(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
+def md_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -117,7 +117,7 @@ def _md_diagnostics(r: dict[str, Any]) -> list[str]:
             "",
             "Confusion matrix (rows true, columns predicted):",
             "",
-            _md_table(
+            md_table(
                 ["true \\ predicted", *d["labels"]],
                 [[label, *map(str, row)] for label, row in zip(d["labels"], d["confusion"])],
             ),
@@ -136,7 +136,7 @@ def _md_data(data: dict[str, Any]) -> list[str]:
     ]
     if "class_balance" in data:
         lines.append(
-            _md_table(
+            md_table(
                 ["class", "rows", "share"],
                 [[c["label"], str(c["count"]), f"{c['share']:.1%}"] for c in data["class_balance"]],
             )
@@ -144,7 +144,7 @@ def _md_data(data: dict[str, Any]) -> list[str]:
     else:
         t = data["target_distribution"]
         lines.append(
-            _md_table(
+            md_table(
                 ["mean", "std", "min", "median", "max"],
                 [[num(t[k]) for k in ("mean", "std", "min", "median", "max")]],
             )

@@ -38,26 +38,35 @@ RC: dict[str, Any] = {
 }
 
 
-def render_figures(report: dict[str, Any], deadline: float | None = None) -> dict[str, str | None]:
+Builder = Callable[[Any, dict[str, Any]], bool]
+
+
+def render_figures(
+    report: dict[str, Any],
+    deadline: float | None = None,
+    builders: list[tuple[str, Builder]] | None = None,
+) -> dict[str, str | None]:
     """Every figure the report has data for, as ``{name: "<svg ...>...</svg>"}``.
 
     Drawing them is most of what writing a report costs (about 1 s). With a ``deadline`` (on
     ``time.monotonic()``), a figure whose turn comes after it is not drawn: its value is
-    None, and ``automl report RUN_DIR`` draws it later from ``report.json``.
+    None, and ``automl report RUN_DIR`` draws it later from ``report.json``. ``builders``:
+    ``(name, draw(figure, report) -> bool)`` pairs, by default a search's figures.
     """
     import matplotlib
 
-    builders: list[tuple[str, Callable[[Any, dict[str, Any]], bool]]] = [
-        ("leaderboard", _leaderboard),
-        ("target", _target),
-        ("confusion", _confusion),
-        ("curves", _curves),
-        ("regression", _regression),
-        ("history", _history),
-        ("params", _params),
-        ("importance", _importance),
-        ("pareto", _pareto),
-    ]
+    if builders is None:
+        builders = [
+            ("leaderboard", _leaderboard),
+            ("target", _target),
+            ("confusion", _confusion),
+            ("curves", _curves),
+            ("regression", _regression),
+            ("history", _history),
+            ("params", _params),
+            ("importance", _importance),
+            ("pareto", _pareto),
+        ]
     out: dict[str, str | None] = {}
     # the keys are checked by matplotlib at run time, not by its type hints
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]
@@ -232,7 +241,7 @@ def _history(figure, report) -> bool:
     if not search or not any(h["value"] is not None for h in search["history"]):
         return False
     done = [h for h in search["history"] if h["value"] is not None]
-    colours = _algorithm_colours(sorted({h["algorithm"] for h in done}))
+    colours = algorithm_colours(sorted({h["algorithm"] for h in done}))
     best = np.maximum.accumulate if search["greater_is_better"] else np.minimum.accumulate
     by_trial, by_time = figure.subplots(1, 2, sharey=True)
     for ax, key, label in (
@@ -361,7 +370,7 @@ def _log_axis(ax: Any) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def _algorithm_colours(names: list[str]) -> dict[str, str]:
+def algorithm_colours(names: list[str]) -> dict[str, str]:
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 

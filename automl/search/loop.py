@@ -34,6 +34,7 @@ from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
 from automl.builder import Candidate, sample_config
+from automl.cluster_trial import ClusteringReference, ClusterTask
 from automl.data import DatasetProfile
 from automl.ensemble import PoolEntry, selection_seconds
 from automl.evaluation import Metric, Split
@@ -91,6 +92,8 @@ class SearchSettings:
     # on costs (objectives or not) that make a trial infeasible
     costs: tuple[str, ...] = ()
     constraints: dict[str, float] = field(default_factory=dict)
+    # a clustering search: the reference space and samples its trials are scored on
+    clustering: ClusteringReference | None = None
 
     @property
     def measured(self) -> tuple[str, ...]:
@@ -120,7 +123,7 @@ class SearchOutcome:
 class _Asked:
     trial: optuna.Trial
     algorithm: str
-    task: TrialTask
+    task: TrialTask | ClusterTask
 
 
 class _Skipped(Exception):
@@ -196,6 +199,7 @@ class Search:
             self.candidates,
             s.estimator_seed,
             s.sample_weight,
+            s.clustering,
         )
         executor.start(context)
         self._executor = executor
@@ -353,7 +357,9 @@ class Search:
             return None
         return _Asked(trial, algorithm, task)
 
-    def _make_task(self, number: int, algorithm: str, config: dict[str, Any]) -> TrialTask:
+    def _make_task(
+        self, number: int, algorithm: str, config: dict[str, Any]
+    ) -> TrialTask | ClusterTask:
         if algorithm in self.record.dropped:
             raise _Skipped(
                 f"skipped: {algorithm} was dropped after {MAX_FAILURES_IN_A_ROW} "
@@ -363,6 +369,16 @@ class Search:
         left = self.clock.time_left()
         if expected is not None and left is not None and expected > left:
             raise _Skipped(f"expected {expected:.1f}s, {max(left, 0):.1f}s left")
+        if self.settings.clustering is not None:
+            return ClusterTask(
+                number,
+                algorithm,
+                config,
+                time_limit=self.settings.trial_time_limit,
+                objective=self.settings.metric.name,
+                keep_if_better_than=self.record.best_value,
+                greater_is_better=self.settings.metric.greater_is_better,
+            )
         return TrialTask(
             number,
             algorithm,

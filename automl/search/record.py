@@ -20,6 +20,7 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from automl.cluster_scores import CLUSTER_SCORES
 from automl.evaluation import Metric
 from automl.exceptions import TrialFailedWarning
 from automl.execution.base import Finished, TaskFailure
@@ -244,6 +245,8 @@ def _record_folds(trial: optuna.Trial, outcome: TrialOutcome) -> None:
     if outcome.rung_scores:
         trial.set_user_attr("rung_scores", [float(v) for v in outcome.rung_scores])
         trial.set_user_attr("rung_seconds", float(outcome.rung_seconds))
+    if outcome.cluster_scores:
+        trial.set_user_attr(CLUSTER_SCORES, dict(outcome.cluster_scores))
     if outcome.found_params:
         trial.set_user_attr(FOUND_PARAMS, outcome.found_params)
         trial.set_user_attr("rounds_per_fold", outcome.rounds)

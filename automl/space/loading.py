@@ -300,7 +300,7 @@ def _param(
             "missing 'default': give the value used in the opening "
             "configuration (usually the estimator's own default).",
         )
-    tasks = tuple(raw.get("tasks", ("classification", "regression")))
+    tasks = tuple(raw.get("tasks", TASK_FAMILIES))
     if not set(tasks) <= set(TASK_FAMILIES):
         raise where.error(table, f"tasks must be among {list(TASK_FAMILIES)}; got {list(tasks)}.")
     if ptype == "categorical":

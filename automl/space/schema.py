@@ -12,7 +12,7 @@ SCHEMA_VERSION = 3
 SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
 # The deployment costs a parameter can drive (`drives`): the objectives of automl.objectives.
 COST_OBJECTIVES = ("predict_latency", "model_size")
-TASK_FAMILIES = ("classification", "regression")
+TASK_FAMILIES = ("classification", "regression", "clustering")
 PREPROCESSING_KINDS = ("scaled", "ordinal", "native")
 PARAM_TYPES = ("float", "int", "categorical")
 # How the ``native`` preprocessing hands categorical columns to the learner: as float codes
@@ -21,12 +21,15 @@ PARAM_TYPES = ("float", "int", "categorical")
 # learners that refuse float categories (CatBoost).
 CATEGORICAL_CODES = ("float", "integer")
 
-Task = Literal["binary", "multiclass", "regression"]
+Task = Literal["binary", "multiclass", "regression", "clustering"]
 
 
 def task_family(task: str) -> str:
-    """Map a task (binary, multiclass, regression) to the estimator family it needs."""
-    return "regression" if task == "regression" else "classification"
+    """Map a task (binary, multiclass, regression, clustering) to the estimator family it
+    needs."""
+    if task in ("regression", "clustering"):
+        return task
+    return "classification"
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class ParamSpec:
     levels: tuple[Any, ...] = ()
     tasks: tuple[str, ...] = TASK_FAMILIES
     why: str = ""
-    target: Literal["estimator", "preprocessing", "balance"] = "estimator"
+    target: Literal["estimator", "preprocessing", "balance", "reduce"] = "estimator"
     # the costs (COST_OBJECTIVES) that grow with this parameter's value
     drives: tuple[str, ...] = ()
 
@@ -136,6 +139,8 @@ class AlgorithmSpec:
             out += ["binary", "multiclass"]
         if "regression" in self.estimators:
             out.append("regression")
+        if "clustering" in self.estimators:
+            out.append("clustering")
         return tuple(out)
 
     def supports(self, task: str) -> bool:
