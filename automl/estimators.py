@@ -1237,7 +1237,7 @@ class AutoMLClusterer(ClusterMixin, _AutoMLBase):
     prune = False
     outer_cv = None
     ensemble = False
-    ensemble_size = 0
+    ensemble_size = ENSEMBLE_SIZE  # unused: no ensemble of clusterings
     portfolio = False
     early_stopping = False
     objectives = None

@@ -16,11 +16,13 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
+from automl.cluster_scores import CLUSTER_METRICS, CLUSTER_SCORES
 from automl.evaluation import Metric
 from automl.objectives import CONSTRAINTS_ATTR, COST_COLUMNS, non_dominated
 from automl.search.study import meets_constraints
 from automl.space.suggest import trial_configuration
 
+CLUSTER_COLUMNS = ("n_clusters", "noise_share", *CLUSTER_METRICS)
 STATE_NAMES = {
     TrialState.COMPLETE: "complete",
     TrialState.PRUNED: "pruned",
@@ -64,6 +66,9 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
             row[f"fold{i}"] = folds[i] if i < len(folds) else np.nan
         for column in COST_COLUMNS.values():
             row[column] = t.user_attrs.get(column, np.nan)
+        for name, value in t.user_attrs.get(CLUSTER_SCORES, {}).items():
+            if name != metric.name:  # the objective is the metric's own column
+                row[name] = value
         if CONSTRAINTS_ATTR in t.user_attrs:
             row["feasible"] = meets_constraints(t)
         rows.append(row)
@@ -77,6 +82,8 @@ def leaderboard(study: optuna.Study, metric: Metric, n_splits: int) -> pd.DataFr
         # measured only in a search with latency or size as objective or constraint
         *[c for c in COST_COLUMNS.values() if any(not pd.isna(r[c]) for r in rows)],
         *(["feasible"] if any("feasible" in r for r in rows) else []),
+        # a clustering search's other scores (automl.cluster_scores)
+        *[c for c in CLUSTER_COLUMNS if c != metric.name and any(c in r for r in rows)],
         "state",
         "reason",
         "worker",
@@ -182,6 +189,13 @@ def summary(model: Any) -> str:
     the optimism of the inner score is in plain sight.
     """
     metric = model.metric_
+    null = getattr(model, "null_reference_", None)
+    if null is not None:  # a clustering
+        return (
+            f"Best: {model.best_algorithm_}, {metric} {model.best_score_:.4f}, "
+            f"{model.n_clusters_} clusters; {model.n_trials_} trials, {model.fit_time_:.1f}s.\n"
+            f"Null reference: {null['verdict']}."
+        )
     lines = [
         f"Best: {model.best_algorithm_}, inner {model.n_splits_}-fold CV {metric} "
         f"{model.best_score_:.4f} (dummy model {model.dummy_score_:.4f}); "

@@ -48,11 +48,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="training data: a .csv or .parquet file with a header row, or - for CSV on "
         "standard input",
     )
-    parser.add_argument("--target", required=True, help="name of the column to predict")
+    parser.add_argument(
+        "--target",
+        help="name of the column to predict (required, except with --task clustering)",
+    )
     parser.add_argument(
         "--task",
-        choices=("binary", "multiclass", "regression"),
-        help="override the task inferred from the target column",
+        choices=("binary", "multiclass", "regression", "clustering"),
+        help="override the task inferred from the target column; clustering: group the "
+        "rows without a target (the search scores clusterings by DBCV by default, see the "
+        "README)",
+    )
+    parser.add_argument(
+        "--evaluate-with",
+        metavar="COLUMN",
+        help="with --task clustering: a column of labels you have, left out of the features "
+        "and compared with the clusters afterwards (adjusted Rand, NMI); never used by the "
+        "search",
     )
     parser.add_argument(
         "--metric",
@@ -248,7 +260,10 @@ def run(args: argparse.Namespace) -> int:
         )
     run_summary = read_run(args) if args.refine else None
     configurations = read_configurations(args.configurations) if args.configurations else None
+    _check_target_options(args)
     frame = read_table(args.data)
+    if args.task == "clustering":
+        return _cluster(frame, args, started)
     if args.target not in frame.columns:
         # validate_data would say the same; saying it before creating OUT keeps the disk clean
         automl.data.validate_data(frame, target=args.target)
@@ -315,6 +330,63 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     return 0
+
+
+def _check_target_options(args: argparse.Namespace) -> None:
+    if args.task == "clustering":
+        if args.target:
+            raise UsageError(
+                "--task clustering groups rows without a target; drop --target (to compare "
+                f"the clusters with labels you have, use --evaluate-with {args.target})."
+            )
+        return
+    if not args.target:
+        raise UsageError(
+            "--target is required: the name of the column to predict (only --task "
+            "clustering runs without one)."
+        )
+    if args.evaluate_with:
+        raise UsageError("--evaluate-with is for --task clustering; the target is --target.")
+
+
+def _cluster(frame, args: argparse.Namespace, started: float) -> int:
+    """``--task clustering``: the search, the model file, leaderboard, summary and report."""
+    truth = None
+    if args.evaluate_with:
+        if args.evaluate_with not in frame.columns:
+            raise UsageError(
+                f"--evaluate-with {args.evaluate_with!r}: no such column; columns are "
+                f"{list(frame.columns)[:20]}."
+            )
+        truth = frame.pop(args.evaluate_with).to_numpy()
+    args.out.mkdir(parents=True, exist_ok=True)
+    storage = args.storage or f"sqlite:///{(args.out / 'search.db').resolve()}"
+    budget = max(args.time_budget - _output_seconds(frame), MIN_SEARCH_SHARE * args.time_budget)
+    budget -= time.monotonic() - started
+    with ProgressLine(enabled=not args.quiet):
+        model = automl.cluster(
+            frame,
+            time_budget=max(budget, MIN_SEARCH_SHARE * args.time_budget),
+            evaluate_with=truth,
+            n_trials=args.trials,
+            metric=args.metric,
+            strategy=args.strategy,
+            algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
+            spaces=args.spaces,
+            n_jobs=args.jobs,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            trial_time_limit=args.trial_time_limit,
+            memory_limit=args.memory_limit,
+            storage=storage,
+            study_name=args.study,
+            resume=args.resume,
+            random_state=args.seed,
+        )
+    written = _write_outputs(model, frame, None, args, storage, started)
+    _print_summary(model)
+    print("Wrote " + ", ".join(str(p) for p in written) + ".")
+    return EXIT_INTERRUPTED if getattr(model, "interrupted_", False) else 0
 
 
 def _refine(frame, args: argparse.Namespace, settings: dict[str, Any], run_summary: dict):
@@ -388,9 +460,14 @@ def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path
         "time_budget": args.time_budget,
         "storage": storage,
         "study": model.study_.study_name,
-        "settings": search_settings(model, args, storage)
+        "settings": None
+        if args.task == "clustering"
+        else search_settings(model, args, storage)
         if not args.refine
         else json.loads((out / "summary.json").read_text())["settings"],
+        "clusters": getattr(model, "n_clusters_", None),
+        "null_reference": getattr(model, "null_reference_", None),
+        "external_scores": getattr(model, "external_scores_", None),
         "rounds": None
         if getattr(model, "rounds_", None) is None
         else model.rounds_.to_dict("records"),
