@@ -29,12 +29,16 @@ def test_every_algorithm_declares_the_types_its_model_holds(name, task):
         "binary": rng.integers(0, 2, 150),
         "multiclass": rng.integers(0, 3, 150),
         "regression": rng.normal(size=150),
+        "clustering": None,
     }[task]
     X, y, profile = validate_data(X, y, task=task)
     candidate = make_candidate(REGISTRY[name], task)
+    config = candidate.opening_config()
+    if task == "clustering":
+        config["pca"], config["pca_variance"] = True, 0.9  # the PCA step's types too
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")
-        pipeline = build_pipeline(candidate, candidate.opening_config(), profile, 0, smoke=True)
+        pipeline = build_pipeline(candidate, config, profile, 0, smoke=True)
         pipeline.fit(X, y)
     untrusted = set(sio.get_untrusted_types(data=sio.dumps(pipeline)))
     declared = set(PIPELINE_TYPES) | set(REGISTRY[name].trusted_types)
