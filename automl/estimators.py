@@ -829,6 +829,9 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     }
     for name in ("AutoMLClassifier", "AutoMLRegressor")
 }
+EXPECTED_FAILED_CHECKS["AutoMLClusterer"] = {
+    "check_dtype_object": EXPECTED_FAILED_CHECKS["AutoMLClassifier"]["check_dtype_object"]
+}
 
 
 def _warn_unweighted(candidates: dict, profile: DatasetProfile, metric: Metric) -> None:

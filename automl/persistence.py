@@ -125,12 +125,19 @@ class SavedModel:
         return out
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        model = self.pipeline.steps[-1][1]
+        if not hasattr(model, "predict"):  # DBSCAN, HDBSCAN, agglomerative, spectral
+            raise InvalidParameterError(
+                f"This clustering model ({type(model).__name__}) does not assign new rows to "
+                "clusters; the clusters of the rows it was fitted on are in the run's outputs. "
+                "Search with --algorithms kmeans,gaussian_mixture for a model that does."
+            )
         return self.pipeline.predict(self.check_frame(frame))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        if self.task == "regression":
+        if self.task in ("regression", "clustering"):
             raise InvalidParameterError(
-                "Probabilities exist only for classification models; this model does regression."
+                f"Probabilities exist only for classification models; this model does {self.task}."
             )
         return self.pipeline.predict_proba(self.check_frame(frame))
 

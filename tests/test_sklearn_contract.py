@@ -1,4 +1,4 @@
-"""scikit-learn's own estimator checks on AutoMLClassifier and AutoMLRegressor.
+"""scikit-learn's own estimator checks on AutoMLClassifier, AutoMLRegressor, AutoMLClusterer.
 
 Tiny settings (one trial of one fast algorithm, 2 folds, trials in this process) so the
 hundred-odd checks run in seconds; the expected failures are the published
@@ -13,13 +13,16 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from automl import AutoMLClassifier, AutoMLRegressor
+from automl import AutoMLClassifier, AutoMLClusterer, AutoMLRegressor
 from automl.estimators import EXPECTED_FAILED_CHECKS
 
 TINY = dict(n_trials=1, time_budget=None, cv=2, executor="inprocess", random_state=0)
 ESTIMATORS = [
     AutoMLClassifier(algorithms=["logistic_regression"], **TINY),
     AutoMLRegressor(algorithms=["ridge"], **TINY),
+    AutoMLClusterer(
+        algorithms=["kmeans"], n_trials=2, time_budget=None, executor="inprocess", random_state=0
+    ),
 ]
 
 
@@ -32,7 +35,7 @@ def test_scikit_learn_estimator_checks(estimator, check):
 
 def test_the_expected_failures_are_few_and_say_why():
     for name, checks in EXPECTED_FAILED_CHECKS.items():
-        assert name in {"AutoMLClassifier", "AutoMLRegressor"}
+        assert name in {"AutoMLClassifier", "AutoMLRegressor", "AutoMLClusterer"}
         assert len(checks) <= 2 and all(len(reason) > 20 for reason in checks.values())
 
 
