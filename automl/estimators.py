@@ -30,6 +30,7 @@ from automl.builder import (
     make_candidate,
     takes_sample_weight,
 )
+from automl.cluster_scores import n_clusters, small_as_noise
 from automl.cluster_trial import clustering_reference, null_reference
 from automl.data import DatasetProfile, check_sample_weight, validate_data
 from automl.driver_state import driver_settings
@@ -444,9 +445,12 @@ class _AutoMLBase(BaseEstimator):
         self.n_splits_ = len(splits)
         self.n_trials_ = len(study.trials)
         try:
-            if profile.task == "clustering":
-                raise TypeError("no dummy model for clustering: null_reference_ instead")
-            dummy = dummy_scores(X, y, splits, metric, profile.task, sample_weight)
+            # clustering has no dummy model: its reference is null_reference_
+            dummy = (
+                [np.nan]
+                if profile.task == "clustering"
+                else dummy_scores(X, y, splits, metric, profile.task, sample_weight)
+            )
         except (AttributeError, ValueError, TypeError) as exc:
             # a user's scorer may need what the dummy model lacks (decision_function)
             logger.info("The dummy model could not be scored (%r).", exc)
@@ -1213,6 +1217,9 @@ class AutoMLClusterer(ClusterMixin, _AutoMLBase):
     labels_ : ndarray
         The cluster of every row of the data fitted on (-1: noise, for DBSCAN/HDBSCAN).
     n_clusters_ : int
+        The clusters that count: those holding at least 1% of the rows. Smaller groups
+        (a few outlying rows split off) stay in ``labels_`` but the scores count them as
+        noise.
     best_pipeline_, best_algorithm_, best_params_, best_score_, leaderboard_, study_
         As for :class:`AutoMLClassifier`; ``leaderboard_`` has every score of every trial
         (``n_clusters``, ``noise_share``, ``dbcv``, ``silhouette``, ...).
@@ -1308,7 +1315,7 @@ class AutoMLClusterer(ClusterMixin, _AutoMLBase):
         if labels is None or len(labels) != len(frame):
             labels = self.best_pipeline_.predict(data)
         self.labels_ = np.asarray(labels)
-        self.n_clusters_ = int(len(set(self.labels_.tolist()) - {-1}))
+        self.n_clusters_ = n_clusters(small_as_noise(self.labels_))
         reference = self.__dict__.pop("_clustering_reference")
         metric = self._metric("clustering")
         self.null_reference_ = null_reference(

@@ -210,7 +210,14 @@ def _title(r: dict[str, Any]) -> str:
 def _model_rows(r: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     header = ["algorithm", "trial", *SCORE_COLUMNS]
     rows = [
-        [m["algorithm"], str(m["trial"]), *(num(m.get(k), 4) for k in SCORE_COLUMNS)]
+        [
+            m["algorithm"],
+            str(m["trial"]),
+            *(
+                str(int(m[k])) if k == "n_clusters" and m.get(k) is not None else num(m.get(k), 4)
+                for k in SCORE_COLUMNS
+            ),
+        ]
         for m in r["models"]
     ]
     return header, rows
@@ -229,7 +236,9 @@ def _notes(r: dict[str, Any]) -> list[str]:
         "configuration on two fixed 80% subsamples, on the rows they share.",
         "Null reference: the best configuration's clusterer fitted on the data's sample and "
         "on uniform data in the same bounding box (Tibshirani et al. 2001).",
-        "A clustering with fewer than two clusters gets the worst value of every score.",
+        "Clusters of fewer than 1% of the rows count as noise in every score (a few outlying "
+        "rows split off would look perfectly separated); a clustering with fewer than two "
+        "clusters left gets the worst value of every score.",
     ]
 
 
