@@ -129,8 +129,9 @@ class SavedModel:
         if not hasattr(model, "predict"):  # DBSCAN, HDBSCAN, agglomerative, spectral
             raise InvalidParameterError(
                 f"This clustering model ({type(model).__name__}) does not assign new rows to "
-                "clusters; the clusters of the rows it was fitted on are in the run's outputs. "
-                "Search with --algorithms kmeans,gaussian_mixture for a model that does."
+                "clusters; the clusters of the rows it was fitted on are in clusters.csv next "
+                "to the model file (labels_ in Python). Search with --algorithms "
+                "kmeans,gaussian_mixture for a model that does."
             )
         return self.pipeline.predict(self.check_frame(frame))
 

@@ -134,5 +134,8 @@ def test_cli_clusters_a_table_without_a_target(blobs, tmp_path, capsys):
     board = pd.read_csv(out / "leaderboard.csv")
     assert "kind" not in "".join(board["params"])  # the labels never reached the search
     assert (out / "report.html").is_file() and (out / "model.automl").is_file()
+    clusters = pd.read_csv(out / "clusters.csv")["cluster"]
+    assert len(clusters) == len(X) and adjusted_rand_score(truth, clusters) > 0.9
+    assert main(["predict", str(out / "model.automl"), str(path), "--quiet"]) == 0
     assert main(["fit", str(path), "--out", str(out / "x")]) == 2
     assert "--target is required" in capsys.readouterr().err

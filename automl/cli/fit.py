@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 import automl
 from automl.cli import EXIT_INTERRUPTED, UsageError
 from automl.cli.options import CV_HELP, parse_cv, read_configurations
@@ -384,6 +386,9 @@ def _cluster(frame, args: argparse.Namespace, started: float) -> int:
             random_state=args.seed,
         )
     written = _write_outputs(model, frame, None, args, storage, started)
+    # the cluster of every input row, in input order (-1: noise)
+    pd.DataFrame({"cluster": model.labels_}).to_csv(args.out / "clusters.csv", index=False)
+    written.append(args.out / "clusters.csv")
     _print_summary(model)
     print("Wrote " + ", ".join(str(p) for p in written) + ".")
     return EXIT_INTERRUPTED if getattr(model, "interrupted_", False) else 0

@@ -68,8 +68,9 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model, trusted=tuple(args.trust), spaces=tuple(args.spaces))
     frame = read_table(args.data)
     checked = model.check_frame(frame)
-    target = model.metadata.get("target") or "prediction"
-    out = pd.DataFrame({target: model.pipeline.predict(checked)})
+    name = "cluster" if model.task == "clustering" else "prediction"
+    target = model.metadata.get("target") or name
+    out = pd.DataFrame({target: model.predict(checked)})
     if args.proba:
         proba = model.predict_proba(checked)
         for i, label in enumerate(model.metadata["classes"]):
