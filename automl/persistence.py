@@ -125,7 +125,7 @@ class SavedModel:
         return out
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        model = self.pipeline.steps[-1][1]
+        model = self.pipeline.steps[-1][1] if self.task == "clustering" else self.pipeline
         if not hasattr(model, "predict"):  # DBSCAN, HDBSCAN, agglomerative, spectral
             raise InvalidParameterError(
                 f"This clustering model ({type(model).__name__}) does not assign new rows to "

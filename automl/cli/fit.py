@@ -274,24 +274,11 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     storage = args.storage or f"sqlite:///{(args.out / 'search.db').resolve()}"
     settings: dict[str, Any] = dict(
-        time_budget=args.time_budget,
-        n_trials=args.trials,
-        metric=args.metric,
+        **_search_settings(args, storage),
+        time_budget=_search_budget(args, frame, started),
         cv=parse_cv(args.cv),
-        strategy=args.strategy,
         configurations=configurations,
         outer_cv=args.outer_cv,
-        n_jobs=args.jobs,
-        spaces=args.spaces,
-        storage=storage,
-        study_name=args.study,
-        resume=args.resume,
-        random_state=args.seed,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        trial_time_limit=args.trial_time_limit,
-        memory_limit=args.memory_limit,
-        algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
         ensemble=not args.no_ensemble,
         early_stopping={"on": True, "off": False, "auto": "auto"}[args.early_stopping],
         portfolio={"builtin": True, "none": False}.get(args.portfolio, args.portfolio),
@@ -307,13 +294,6 @@ def run(args: argparse.Namespace) -> int:
         }
         or None,
     )
-    # The report and the model file are part of the job: the search gets the budget less
-    # what writing them is expected to take.
-    settings["time_budget"] = max(
-        args.time_budget - _output_seconds(frame), MIN_SEARCH_SHARE * args.time_budget
-    )
-    settings["time_budget"] -= time.monotonic() - started  # reading DATA counts too
-    settings["time_budget"] = max(settings["time_budget"], MIN_SEARCH_SHARE * args.time_budget)
     with ProgressLine(enabled=not args.quiet):
         if run_summary is None:
             model = automl.fit(frame, target=args.target, task=args.task, **settings)
@@ -332,6 +312,34 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     return 0
+
+
+def _search_settings(args: argparse.Namespace, storage: str) -> dict[str, Any]:
+    """The estimator settings a supervised search and a clustering share."""
+    return dict(
+        n_trials=args.trials,
+        metric=args.metric,
+        strategy=args.strategy,
+        algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
+        spaces=args.spaces,
+        n_jobs=args.jobs,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        trial_time_limit=args.trial_time_limit,
+        memory_limit=args.memory_limit,
+        storage=storage,
+        study_name=args.study,
+        resume=args.resume,
+        random_state=args.seed,
+    )
+
+
+def _search_budget(args: argparse.Namespace, frame, started: float) -> float:
+    """The search's seconds: the job's budget less what writing the report and the model
+    file is expected to take and what reading DATA took, never under MIN_SEARCH_SHARE."""
+    floor = MIN_SEARCH_SHARE * args.time_budget
+    budget = max(args.time_budget - _output_seconds(frame), floor)
+    return max(budget - (time.monotonic() - started), floor)
 
 
 def _check_target_options(args: argparse.Namespace) -> None:
@@ -363,27 +371,12 @@ def _cluster(frame, args: argparse.Namespace, started: float) -> int:
         truth = frame.pop(args.evaluate_with).to_numpy()
     args.out.mkdir(parents=True, exist_ok=True)
     storage = args.storage or f"sqlite:///{(args.out / 'search.db').resolve()}"
-    budget = max(args.time_budget - _output_seconds(frame), MIN_SEARCH_SHARE * args.time_budget)
-    budget -= time.monotonic() - started
     with ProgressLine(enabled=not args.quiet):
         model = automl.cluster(
             frame,
-            time_budget=max(budget, MIN_SEARCH_SHARE * args.time_budget),
+            time_budget=_search_budget(args, frame, started),
             evaluate_with=truth,
-            n_trials=args.trials,
-            metric=args.metric,
-            strategy=args.strategy,
-            algorithms=[a.strip() for a in args.algorithms.split(",")] if args.algorithms else None,
-            spaces=args.spaces,
-            n_jobs=args.jobs,
-            executor=args.executor,
-            scheduler=args.scheduler,
-            trial_time_limit=args.trial_time_limit,
-            memory_limit=args.memory_limit,
-            storage=storage,
-            study_name=args.study,
-            resume=args.resume,
-            random_state=args.seed,
+            **_search_settings(args, storage),
         )
     written = _write_outputs(model, frame, None, args, storage, started)
     # the cluster of every input row, in input order (-1: noise)
