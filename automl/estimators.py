@@ -1329,6 +1329,22 @@ class AutoMLClusterer(ClusterMixin, _AutoMLBase):
         self.fit_time_ = time.monotonic() - started
         return self
 
+    def refine(self, *args: Any, **kwargs: Any):
+        """Not for clustering yet: a refined round would also need its labels and null
+        reference recomputed. Pass narrower space files with ``spaces=`` to a new fit."""
+        raise InvalidParameterError(
+            "refine() is for supervised searches; for clustering, write a narrower space "
+            "file (automl space kmeans > mine.toml, then edit it) and fit again with "
+            "spaces=['mine.toml'], algorithms=['mine']."
+        )
+
+    def select(self, *args: Any, **kwargs: Any):
+        """Not for clustering: latency and size are not measured for clusterings."""
+        raise InvalidParameterError(
+            "select() picks by measured predict latency and model size, which a clustering "
+            "search does not measure; see leaderboard_ for every trial's scores."
+        )
+
     def predict(self, X: Any) -> np.ndarray:
         """The cluster of new rows, for algorithms that assign them (k-means, Gaussian
         mixture); DBSCAN, HDBSCAN, agglomerative and spectral clustering do not."""

@@ -103,6 +103,8 @@ def test_the_clusterer_is_a_scikit_learn_cluster_estimator(blobs):
     assert labels.shape == (len(X),)
     fitted = model.fit(X)
     assert (fitted.predict(X) == fitted.labels_).mean() > 0.99  # k-means assigns new rows
+    with pytest.raises(InvalidParameterError, match="refine\\(\\) is for supervised"):
+        fitted.refine(X)
 
 
 def test_cli_clusters_a_table_without_a_target(blobs, tmp_path, capsys):
