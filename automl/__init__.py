@@ -3,7 +3,8 @@
 from automl import registry
 from automl.api import check_space, cluster, fit, list_algorithms, refine
 from automl.baselines import baseline
-from automl.estimators import AutoMLClassifier, AutoMLClusterer, AutoMLRegressor
+from automl.clusterer import AutoMLClusterer
+from automl.estimators import AutoMLClassifier, AutoMLRegressor
 from automl.evaluation import metric_names
 from automl.exceptions import (
     AllTrialsFailedError,

@@ -9,8 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from automl.clusterer import AutoMLClusterer
 from automl.data import check_sample_weight, validate_data
-from automl.estimators import AutoMLClassifier, AutoMLClusterer, AutoMLRegressor
+from automl.estimators import AutoMLClassifier, AutoMLRegressor
 from automl.execution import warm_up
 from automl.registry import is_installed, load_registry
 from automl.space.check import check_space

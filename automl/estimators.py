@@ -19,7 +19,7 @@ import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
-from sklearn.base import BaseEstimator, ClassifierMixin, ClusterMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted
 
@@ -30,8 +30,7 @@ from automl.builder import (
     make_candidate,
     takes_sample_weight,
 )
-from automl.cluster_scores import n_clusters, small_as_noise
-from automl.cluster_trial import clustering_reference, null_reference
+from automl.cluster_trial import clustering_reference
 from automl.data import DatasetProfile, check_sample_weight, validate_data
 from automl.driver_state import driver_settings
 from automl.early_stopping import early_stops
@@ -56,34 +55,23 @@ from automl.exceptions import (
 from automl.execution import make_executor, warm_up
 from automl.nested import nested_cross_validation, split_budget
 from automl.objectives import (
-    COST_COLUMNS,
-    LATENCY,
-    SIZE,
     check_constraints,
     check_objectives,
 )
 from automl.parameters import check_settings, effective_jobs, trial_time_limit
 from automl.refinement import (
-    PREVIOUS_STUDY_KEY,
-    ROUND_KEY,
-    SPACE_FILES_KEY,
     RefinedSpace,
-    joined_leaderboard,
-    narrow_study,
-    previous_best,
-    round_chain,
-    round_study_name,
-    rounds_table,
 )
 from automl.registry import builtin_portfolio, load_registry, select_candidates
 from automl.results import cv_results, leaderboard, pareto_front
+from automl.rounds import RefinementMixin
 from automl.search import Search, SearchProgress, SearchSettings, fit_final
-from automl.search.refit import ALL_ROWS, FinalModel, replay
+from automl.search.refit import ALL_ROWS, FinalModel
 from automl.search.study import best_trial, meets_constraints
 from automl.space.portfolio import read_portfolio
 from automl.space.suggest import trial_configuration
 from automl.storage import FINGERPRINT_KEY, StudyStore, data_fingerprint
-from automl.trial import RefitTask, SearchContext
+from automl.tradeoffs import SelectionMixin
 
 logger = logging.getLogger("automl")
 
@@ -95,8 +83,9 @@ FINISH_MARGIN = 0.1
 NULL_RESERVE, NULL_RESERVE_MAX = 0.1, 5.0
 
 
-class _AutoMLBase(BaseEstimator):
-    """Shared search logic; use :class:`AutoMLClassifier` or :class:`AutoMLRegressor`."""
+class AutoMLBase(RefinementMixin, SelectionMixin, BaseEstimator):
+    """Shared search logic; use :class:`AutoMLClassifier`, :class:`AutoMLRegressor` or
+    :class:`automl.AutoMLClusterer`."""
 
     def __init__(
         self,
@@ -539,277 +528,11 @@ class _AutoMLBase(BaseEstimator):
             out.append((algorithm, complete_config(candidates[algorithm], given)))
         return out
 
-    # -- refine --------------------------------------------------------------------------
-    def refine(
-        self,
-        X: Any,
-        y: Any = None,
-        *,
-        target: str | None = None,
-        time_budget: float | None = 60.0,
-        space: Sequence[str | Path] | None = None,
-        top_k: int | None = None,
-        space_dir: str | Path | None = None,
-        study: str | None = None,
-        groups: Any = None,
-        sample_weight: Any = None,
-    ):
-        """Search another round over a space narrowed from the last round's trials.
-
-        The same data, folds, metric and seed as the round it refines; a new Optuna study
-        (``<study_name>-round-2``, ... in ``storage``, linked to the one before). The space:
-        algorithms significantly worse than the best dropped, each kept algorithm's ranges
-        shrunk around its top trials (see :mod:`automl.refinement` for the rules). The last
-        round's best configuration is the new round's first trial, and if the round still
-        ends worse the model keeps what it had: refinement never makes the model worse.
-
-        Parameters
-        ----------
-        X, y, target, groups, sample_weight
-            The data of the round refined (checked against the study's fingerprint).
-        time_budget : float or None, default=60
-            Seconds for this round (search and refit).
-        space : list of paths, optional
-            The round's space files, searched instead of a space narrowed automatically:
-            e.g. the files ``space_dir`` (or ``refined_space_.save(dir)``) wrote, edited.
-        top_k : int, optional
-            The top trials per algorithm the ranges are narrowed around (default: a
-            quarter of its complete trials, at least 3).
-        space_dir : path, optional
-            Where to write the narrowed space files (``<algorithm>_refined.toml``); they
-            are then loaded from there, as a person editing them would.
-        study : str, optional
-            Refine this finished study of ``storage`` rather than this model's last round
-            (what ``automl fit --refine RUN_DIR`` does; the model need not be fitted).
-
-        Returns
-        -------
-        self
-            With ``leaderboard_`` holding every round (column ``round``), ``rounds_`` one
-            row per round, ``refined_space_`` the space searched, ``studies_`` the studies,
-            ``best_round_`` the round the final model comes from (its attributes, such as
-            ``study_``, ``best_index_`` and ``ensemble_``, are that round's).
-        """
-        started = time.monotonic()
-        if self.strategy == "manual":
-            raise InvalidParameterError(
-                "refine() narrows a searched space; strategy='manual' searches none. Use "
-                "strategy='bayesian', 'random' or 'grid'."
-            )
-        if time_budget is not None and not (
-            isinstance(time_budget, (int, float)) and time_budget > 0
-        ):
-            raise InvalidParameterError(
-                f"refine()'s 'time_budget' must be a positive number of seconds or None; got "
-                f"{time_budget!r}."
-            )
-        if self.executor == "processes" and self.scheduler is None:
-            warm_up()
-        frame, y_arr, profile = validate_data(
-            X, y, target=target, task=self._task_argument(), column_kinds=self.column_kinds
-        )
-        weights = check_sample_weight(sample_weight, len(frame), y_arr, profile.task)
-        check_settings(self)
-        metric = self._metric(profile.task)
-        if self._costs():
-            raise InvalidParameterError(
-                "refine() narrows around the most accurate trials of one objective; with "
-                f"objectives={list(self.objectives or [])} use select() on pareto_front_ "
-                "instead, or refine a search of the metric alone."
-            )
-        seeds = search_seeds(self.random_state)
-        previous, specs, chain = self._last_round(study)
-        _check_same_search(previous, self._fingerprint(frame, y_arr, profile, metric, weights))
-        if space is None:
-            splits = make_splits(self.cv, profile.task, y_arr, groups, random_state=seeds.cv)
-            ratio = float(np.mean([len(te) / len(tr) for tr, te in splits]))
-            refined = narrow_study(previous, specs, metric, profile.task, ratio, top_k)
-            files = [] if space_dir is None else refined.save(space_dir)
-        else:
-            refined = RefinedSpace.from_files(space)
-            files = [Path(p) for p in space]
-        logger.info("%s", refined.describe())
-        number = len(chain) + 1
-        store = (
-            None
-            if self.storage is None
-            else StudyStore(self.storage, _free_study_name(self.storage, chain[0], number))
-        )
-        kept = {
-            k: v
-            for k, v in vars(self).items()
-            if (k.endswith("_") and not k.startswith("_")) or k == "_candidates"
-        }
-        deadline = None if time_budget is None else started + time_budget
-        with driver_settings():
-            self._search(
-                frame,
-                y_arr,
-                profile,
-                groups,
-                metric,
-                deadline,
-                seeds,
-                store,
-                weights,
-                space=refined,
-                opening=previous_best(previous),
-                time_budget=time_budget,
-            )
-        self.study_.set_user_attr(PREVIOUS_STUDY_KEY, previous.study_name)
-        self.study_.set_user_attr(ROUND_KEY, number)
-        self.study_.set_user_attr(SPACE_FILES_KEY, [str(Path(f).resolve()) for f in files])
-        self.studies_ = [*chain, self.study_]
-        self.best_round_ = number
-        if kept and metric.better(_model_score(kept), _model_score(vars(self))):
-            kept.setdefault("best_round_", number - 1)
-            logger.info(
-                "Round %d found nothing better; the model keeps round %d's.", number, number - 1
-            )
-            self.__dict__.update(kept)
-        self.leaderboard_ = joined_leaderboard(
-            [leaderboard(s, metric, self.n_splits_) for s in self.studies_], metric
-        )
-        self.rounds_ = rounds_table(self.studies_, metric)
-        self.refined_space_ = refined
-        self.fit_time_ = time.monotonic() - started
-        return self
-
-    def _last_round(self, study: str | None):
-        """The study to refine, its algorithms' specs, and the rounds up to it."""
-        if study is None:
-            check_is_fitted(self, "study_")
-            chain = list(getattr(self, "studies_", [self.study_]))
-            return self.study_, self.spaces_, chain
-        if self.storage is None:
-            raise InvalidParameterError(
-                f"refine(study={study!r}) reads the study from 'storage', which is None. Pass "
-                "the storage URL the study is in."
-            )
-        try:
-            found = optuna.load_study(study_name=study, storage=self.storage)
-        except KeyError:
-            raise InvalidParameterError(
-                f"No study {study!r} in {self.storage}; its studies: "
-                f"{optuna.get_all_study_names(self.storage)}."
-            ) from None
-        registry = load_registry([*self.spaces, *found.user_attrs.get(SPACE_FILES_KEY, [])])
-        names = {
-            t.params["algorithm"]
-            for t in found.get_trials(deepcopy=False)
-            if "algorithm" in t.params
-        }
-        missing = sorted(names - set(registry))
-        if missing:
-            raise InvalidParameterError(
-                f"Study {study!r} searched {missing}, whose space files are not found here; "
-                "pass them with spaces= (CLI: --spaces)."
-            )
-        return found, {n: registry[n] for n in names}, round_chain(found, self.storage)
-
-    # -- deployment trade-offs -------------------------------------------------------------
-    def select(
-        self,
-        X: Any,
-        y: Any = None,
-        *,
-        max_latency_ms: float | None = None,
-        max_size_mb: float | None = None,
-        target: str | None = None,
-        sample_weight: Any = None,
-    ) -> Any:
-        """Refit and return the most accurate trial whose measured costs are within bounds.
-
-        Parameters
-        ----------
-        X, y, target, sample_weight
-            The data the search ran on (checked against it): the trial is refit on all of
-            it, through the same builder as the search's own refit.
-        max_latency_ms : float, optional
-            Milliseconds to predict 1,000 rows on one thread, as the search measured them.
-        max_size_mb : float, optional
-            Megabytes of the pickled pipeline.
-
-        Returns
-        -------
-        sklearn.pipeline.Pipeline
-            Fitted on all rows; ``selected_`` says which trial it is and its costs.
-
-        Raises
-        ------
-        InvalidParameterError
-            When no trial is within the bounds (naming the closest one), or the costs were
-            not measured (fit with ``objectives`` or ``constraints`` naming them).
-        """
-        check_is_fitted(self, "study_")
-        bounds = check_constraints(
-            {
-                name: bound
-                for name, bound in ((LATENCY, max_latency_ms), (SIZE, max_size_mb))
-                if bound is not None
-            }
-        )
-        if not bounds:
-            raise InvalidParameterError("select() needs max_latency_ms or max_size_mb.")
-        columns = {name: COST_COLUMNS[name] for name in bounds}
-        board = self.leaderboard_[self.leaderboard_["state"] == "complete"]
-        missing = [c for c in columns.values() if c not in board.columns]
-        if missing:
-            raise InvalidParameterError(
-                f"The search did not measure {missing}: fit with objectives=[metric, "
-                f"{', '.join(repr(n) for n in bounds)}] (or constraints naming them) to "
-                "select by them."
-            )
-        ratios = pd.concat([board[c] / bounds[n] for n, c in columns.items()], axis=1).max(axis=1)
-        within = board[ratios <= 1.0]
-        if within.empty:
-            closest = board.loc[ratios.idxmin()]
-            measured = ", ".join(f"{c} {closest[c]:.4g}" for c in columns.values())
-            raise InvalidParameterError(
-                f"No trial is within {_bounds_text(bounds)}; the closest is trial "
-                f"{closest['trial']} ({closest['algorithm']}: {measured}, {self.metric_} "
-                f"{closest[self.metric_]:.4g}). Loosen the bounds, or search longer with "
-                "them as constraints."
-            )
-        row = within.iloc[0]  # the leaderboard is best first
-        frame, y_arr, profile = validate_data(
-            X, y, target=target, task=self.profile_.task, column_kinds=self.profile_.kinds
-        )
-        weights = check_sample_weight(sample_weight, len(frame), y_arr, profile.task)
-        saved = self.study_.user_attrs.get(FINGERPRINT_KEY, {}).get("data")
-        weights_arg = {} if weights is None else {"sample_weight": weights}
-        if saved is not None and saved != data_fingerprint(frame, y_arr, **weights_arg):
-            raise InvalidParameterError(
-                "select() refits on the data the search ran on; these rows, columns, target "
-                "or weights differ from it."
-            )
-        trial = next(t for t in self.study_.trials if t.number == int(row["trial"]))
-        algorithm, config = replay(trial, self._candidates)
-        context = SearchContext(
-            "select",
-            frame.to_numpy() if profile.from_array else frame,
-            y_arr,
-            self.cv_splits_,
-            profile,
-            self._metric(profile.task),
-            self._candidates,
-            search_seeds(self.random_state).estimator,
-            weights,
-        )
-        refit = RefitTask(trial.number, algorithm, config, time_limit=float("inf")).run(context)
-        self.selected_ = {
-            "trial": trial.number,
-            "algorithm": algorithm,
-            self.metric_: float(row[self.metric_]),
-            **{c: float(row[c]) for c in COST_COLUMNS.values() if c in row.index},
-        }
-        return refit.pipeline
-
     # -- use -----------------------------------------------------------------------------
     def predict(self, X: Any) -> np.ndarray:
         """Predict with the best pipeline."""
         check_is_fitted(self, "best_pipeline_")
-        return self.best_pipeline_.predict(_check_predict_input(X))
+        return self.best_pipeline_.predict(check_predict_input(X))
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -860,7 +583,7 @@ def _warn_unweighted(candidates: dict, profile: DatasetProfile, metric: Metric) 
         )
 
 
-def _check_predict_input(X: Any) -> Any:
+def check_predict_input(X: Any) -> Any:
     """Refuse what no pipeline can predict on, with scikit-learn's words for it."""
     if not hasattr(X, "iloc") and np.asarray(X).ndim == 1:
         raise DataValidationError(
@@ -871,7 +594,7 @@ def _check_predict_input(X: Any) -> Any:
     return X
 
 
-class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
+class AutoMLClassifier(ClassifierMixin, AutoMLBase):
     """Search classification algorithms and their hyperparameters jointly.
 
     Parameters
@@ -1169,10 +892,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities from the best pipeline, columns in ``classes_`` order."""
         check_is_fitted(self, "best_pipeline_")
-        return self.best_pipeline_.predict_proba(_check_predict_input(X))
+        return self.best_pipeline_.predict_proba(check_predict_input(X))
 
 
-class AutoMLRegressor(RegressorMixin, _AutoMLBase):
+class AutoMLRegressor(RegressorMixin, AutoMLBase):
     """Search regression algorithms and their hyperparameters jointly.
 
     Same parameters and attributes as :class:`AutoMLClassifier` (without ``task`` and
@@ -1189,202 +912,6 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     """
 
 
-class AutoMLClusterer(ClusterMixin, _AutoMLBase):
-    """Search clustering algorithms and their hyperparameters jointly, without labels.
-
-    Each trial picks an algorithm (k-means, Gaussian mixture, agglomerative, DBSCAN,
-    HDBSCAN, spectral), its parameters and its preprocessing (imputer, scaler, an optional
-    PCA), fits it on all rows and is scored in one reference space shared by all trials
-    (see :mod:`automl.cluster_scores`): by default DBCV, a density-based validity index that
-    rates clusters of any shape, with silhouette, Calinski-Harabasz, Davies-Bouldin and
-    stability (agreement with fits on subsamples) alongside. There are no folds; the
-    subsamples of the stability score take their place (see :mod:`automl.cluster_trial`).
-    After the search the best configuration is compared with fits on uniform data in the
-    same box (``null_reference_``): a clustering algorithm always returns clusters, and only
-    that comparison says whether the data has any.
-
-    Parameters
-    ----------
-    metric : {"dbcv", "silhouette", "calinski_harabasz", "davies_bouldin", "stability"}
-        The objective (default ``"dbcv"``).
-    time_budget, n_trials, strategy, algorithms, spaces, configurations, column_kinds,
-    n_jobs, executor, scheduler, trial_time_limit, memory_limit, callbacks, storage,
-    study_name, resume, random_state
-        As for :class:`AutoMLClassifier`.
-
-    Attributes
-    ----------
-    labels_ : ndarray
-        The cluster of every row of the data fitted on (-1: noise, for DBSCAN/HDBSCAN).
-    n_clusters_ : int
-        The clusters that count: those holding at least 1% of the rows. Smaller groups
-        (a few outlying rows split off) stay in ``labels_`` but the scores count them as
-        noise.
-    best_pipeline_, best_algorithm_, best_params_, best_score_, leaderboard_, study_
-        As for :class:`AutoMLClassifier`; ``leaderboard_`` has every score of every trial
-        (``n_clusters``, ``noise_share``, ``dbcv``, ``silhouette``, ...).
-    null_reference_ : dict
-        The best configuration's score on the data and on uniform data (mean, std),
-        ``structure`` (True when the data's beats the null by more than two standard
-        deviations) and the ``verdict`` in words.
-    external_scores_ : dict or None
-        With ``fit(X, evaluate_with=labels)``: adjusted Rand index and normalised mutual
-        information of ``labels_`` against those labels (never used by the search).
-
-    Examples
-    --------
-    >>> from sklearn.datasets import make_blobs
-    >>> from automl import AutoMLClusterer
-    >>> X, _ = make_blobs(n_samples=300, centers=3, random_state=0)
-    >>> model = AutoMLClusterer(n_trials=6, time_budget=None, random_state=0,
-    ...                         algorithms=["kmeans"]).fit(X)
-    >>> model.labels_.shape
-    (300,)
-    """
-
-    # supervised settings that have no meaning here (not parameters: get_params omits them)
-    cv = "auto"
-    prune = False
-    outer_cv = None
-    ensemble = False
-    ensemble_size = ENSEMBLE_SIZE  # unused: no ensemble of clusterings
-    portfolio = False
-    early_stopping = False
-    objectives = None
-    constraints = None
-
-    def __init__(
-        self,
-        *,
-        time_budget: float | None = 60.0,
-        n_trials: int | None = None,
-        metric: str | None = None,
-        strategy: str = "bayesian",
-        algorithms: Sequence[str] | None = None,
-        spaces: Sequence[str] = (),
-        configurations: Sequence[Mapping[str, Any]] | None = None,
-        column_kinds: Mapping[str, str] | None = None,
-        n_jobs: int = 1,
-        executor: str = "processes",
-        scheduler: str | None = None,
-        trial_time_limit: float | None = None,
-        memory_limit: float | None = None,
-        callbacks: Sequence[Callable[[SearchProgress], Any]] | None = None,
-        storage: str | None = None,
-        study_name: str = "automl",
-        resume: bool = False,
-        random_state: int | None = None,
-    ) -> None:
-        self.time_budget = time_budget
-        self.n_trials = n_trials
-        self.metric = metric
-        self.strategy = strategy
-        self.algorithms = algorithms
-        self.spaces = spaces
-        self.configurations = configurations
-        self.column_kinds = column_kinds
-        self.n_jobs = n_jobs
-        self.executor = executor
-        self.scheduler = scheduler
-        self.trial_time_limit = trial_time_limit
-        self.memory_limit = memory_limit
-        self.callbacks = callbacks
-        self.storage = storage
-        self.study_name = study_name
-        self.resume = resume
-        self.random_state = random_state
-
-    def _task_argument(self) -> str | None:
-        return "clustering"
-
-    def fit(self, X: Any, y: Any = None, *, evaluate_with: Any = None):  # type: ignore[override]
-        """Search clusterings of X; ``y`` is ignored (scikit-learn's convention).
-
-        ``evaluate_with``: labels you already have, compared with ``labels_`` afterwards
-        (``external_scores_``) and never seen by the search.
-        """
-        started = time.monotonic()
-        if self.executor == "processes" and self.scheduler is None:
-            warm_up()
-        frame, y_arr, profile = validate_data(X, task="clustering", column_kinds=self.column_kinds)
-        truth = _check_evaluation_labels(evaluate_with, len(frame))
-        self._fit_validated(frame, y_arr, profile, None, started, None)
-        data = frame.to_numpy() if profile.from_array else frame
-        model = self.best_pipeline_.steps[-1][1]
-        labels = getattr(model, "labels_", None)
-        if labels is None or len(labels) != len(frame):
-            labels = self.best_pipeline_.predict(data)
-        self.labels_ = np.asarray(labels)
-        self.n_clusters_ = n_clusters(small_as_noise(self.labels_))
-        reference = self.__dict__.pop("_clustering_reference")
-        metric = self._metric("clustering")
-        self.null_reference_ = null_reference(
-            self.best_pipeline_,
-            reference,
-            metric.name,
-            metric.greater_is_better,
-            search_seeds(self.random_state).estimator,
-        )
-        self.external_scores_ = None if truth is None else _external_scores(self.labels_, truth)
-        self.fit_time_ = time.monotonic() - started
-        return self
-
-    def refine(self, *args: Any, **kwargs: Any):
-        """Not for clustering yet: a refined round would also need its labels and null
-        reference recomputed. Pass narrower space files with ``spaces=`` to a new fit."""
-        raise InvalidParameterError(
-            "refine() is for supervised searches; for clustering, write a narrower space "
-            "file (automl space kmeans > mine.toml, then edit it) and fit again with "
-            "spaces=['mine.toml'], algorithms=['mine']."
-        )
-
-    def select(self, *args: Any, **kwargs: Any):
-        """Not for clustering: latency and size are not measured for clusterings."""
-        raise InvalidParameterError(
-            "select() picks by measured predict latency and model size, which a clustering "
-            "search does not measure; see leaderboard_ for every trial's scores."
-        )
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The cluster of new rows, for algorithms that assign them (k-means, Gaussian
-        mixture); DBSCAN, HDBSCAN, agglomerative and spectral clustering do not."""
-        check_is_fitted(self, "best_pipeline_")
-        model = self.best_pipeline_.steps[-1][1]
-        if not hasattr(model, "predict"):
-            raise InvalidParameterError(
-                f"The chosen algorithm ({self.best_algorithm_}, {type(model).__name__}) does "
-                "not assign new rows to clusters: it has no predict. labels_ holds the "
-                "clusters of the rows it was fitted on (fit_predict returns them); to cluster "
-                "new rows, search with algorithms=['kmeans', 'gaussian_mixture']."
-            )
-        return self.best_pipeline_.predict(_check_predict_input(X))
-
-
-def _check_evaluation_labels(labels: Any, n_rows: int) -> np.ndarray | None:
-    if labels is None:
-        return None
-    values = np.asarray(labels)
-    if values.ndim != 1 or len(values) != n_rows:
-        raise DataValidationError(
-            f"evaluate_with must hold one label per row of X ({n_rows}); got shape {values.shape}."
-        )
-    return values
-
-
-def _external_scores(labels: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-
-    return {
-        "adjusted_rand": float(adjusted_rand_score(truth, labels)),
-        "normalized_mutual_info": float(normalized_mutual_info_score(truth, labels)),
-    }
-
-
-def _bounds_text(bounds: Mapping[str, float]) -> str:
-    units = {LATENCY: "ms per 1,000 rows", SIZE: "MB"}
-    return " and ".join(f"{bound:g} {units[name]}" for name, bound in bounds.items())
-
-
 def _opening(candidates: dict, opening: tuple[str, dict[str, Any]] | None) -> list:
     """The previous round's best, first in a refinement round (when its space holds it)."""
     if opening is None or opening[0] not in candidates:
@@ -1395,41 +922,6 @@ def _opening(candidates: dict, opening: tuple[str, dict[str, Any]] | None) -> li
     except InvalidParameterError as exc:
         logger.info("The previous best is outside the refined space, not run again: %s", exc)
         return []
-
-
-def _model_score(attributes: Mapping[str, Any]) -> float:
-    """The cross-validated score of the model a fitted estimator returns."""
-    if attributes.get("ensemble_") is not None:
-        return float(attributes["ensemble_score_"])
-    return float(attributes["best_score_"])
-
-
-# What must match between a round and the round it refines (the folds come from cv and the
-# seed; budgets, algorithms and spaces may change).
-SAME_SEARCH = ("data", "task", "metric", "cv", "random_state", "column_kinds")
-
-
-def _check_same_search(previous: optuna.Study, now: dict[str, Any]) -> None:
-    saved = previous.user_attrs.get(FINGERPRINT_KEY, {})
-    for key in SAME_SEARCH:
-        if key in saved and saved[key] != now[key]:
-            what = "the data (rows, columns, target or weights)" if key == "data" else repr(key)
-            raise InvalidParameterError(
-                f"refine() needs the data and settings of the round it refines: {what} "
-                f"differs (was {saved[key]!r}, now {now[key]!r}). Refine with the same "
-                "data, metric, cv and random_state, or start a new search with fit()."
-            )
-
-
-def _free_study_name(storage: str, first: optuna.Study, number: int) -> str:
-    """``<first>-round-N``, or with a suffix when a round N was already refined from it."""
-    taken = set(optuna.get_all_study_names(storage))
-    name = round_study_name(first.study_name, number)
-    suffix = 2
-    while name in taken:
-        name = f"{round_study_name(first.study_name, number)}-{suffix}"
-        suffix += 1
-    return name
 
 
 def _n_splits(cv: Any) -> int:
