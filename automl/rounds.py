@@ -48,6 +48,7 @@ class RefinementMixin:
 
     # what the estimator this is mixed into provides (parameters, fitted attributes, steps)
     strategy: str
+    n_trials: int | None
     storage: str | None
     spaces: Sequence[str]
     cv: Any
@@ -127,6 +128,11 @@ class RefinementMixin:
             raise InvalidParameterError(
                 f"refine()'s 'time_budget' must be a positive number of seconds or None; got "
                 f"{time_budget!r}."
+            )
+        if time_budget is None and self.n_trials is None:
+            raise InvalidParameterError(
+                "refine() with time_budget=None needs n_trials set on the estimator; "
+                "without either the round would never end."
             )
         if self.executor == "processes" and self.scheduler is None:
             warm_up()

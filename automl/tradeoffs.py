@@ -80,6 +80,8 @@ class SelectionMixin:
             raise InvalidParameterError("select() needs max_latency_ms or max_size_mb.")
         columns = {name: COST_COLUMNS[name] for name in bounds}
         board = self.leaderboard_[self.leaderboard_["state"] == "complete"]
+        if "round" in board.columns:  # after refine(): the trials of study_'s round
+            board = board[board["round"] == getattr(self, "best_round_", board["round"].max())]
         missing = [c for c in columns.values() if c not in board.columns]
         if missing:
             raise InvalidParameterError(

@@ -149,6 +149,8 @@ def test_refine_refuses_other_data_and_an_unfitted_model(linear):
         model.refine(X.iloc[:200], y[:200], time_budget=None)
     with pytest.raises(InvalidParameterError, match="top_k"):
         model.refine(X, y, top_k=0)
+    with pytest.raises(InvalidParameterError, match="would never end"):
+        regressor(n_trials=None, time_budget=5).fit(X, y).refine(X, y, time_budget=None)
 
 
 def test_refine_a_stored_study_as_a_new_linked_study(linear, tmp_path):
