@@ -378,6 +378,11 @@ class AutoMLBase(RefinementMixin, SelectionMixin, BaseEstimator):
                     f"Every trial of the search failed; the first: {first}. Every failure "
                     "is in the study's trials (user attribute 'error')."
                 ) from TrialError(f"{first}\n{first.traceback if first else ''}")
+            measured = settings.costs or settings.constraints
+            if measured and search.record.best_number != best_trial(outcome.study).number:
+                # the final trial is chosen on costs too (a tie in accuracy broken by
+                # latency): the record's fold model and predictions are another trial's
+                outcome.best_fold_model, outcome.best_oof = None, None
             if clustering is not None and outcome.best_fold_model is not None:
                 # the best trial was fitted on all rows already: that is the final model
                 final, ensemble = FinalModel(outcome.best_fold_model, ALL_ROWS, 0.0), None

@@ -83,6 +83,8 @@ class SearchRecord:
         self._fit_times: list[tuple[float, float]] = []
         self.counts = {"complete": 0, "pruned": 0, "failed": 0, "timed_out": 0}
         self.best: tuple[float, str] | None = None  # (value, algorithm)
+        self.best_number: int | None = None  # its trial
+        self._best_feasible = False
         self.best_models: tuple[Any, np.ndarray | None] = (None, None)
         self.by_algorithm: dict[str, AlgorithmBest] = {}
         self.dropped: set[str] = set()
@@ -187,8 +189,15 @@ class SearchRecord:
             self.clock.member_fit_times = [t for _, t in self._fit_times[1:ENSEMBLE_RESERVE]]
         self.rule.add(running_means(attrs.get("fold_scores", [])))
         self.counts["complete"] += 1
-        if self.best is None or self.metric.better(value, self.best[0]):
+        # under constraints a feasible trial beats any infeasible one (as best_trial says)
+        feasible = all(v <= 0 for v in attrs.get(CONSTRAINTS_ATTR, []))
+        if (
+            self.best is None
+            or (feasible and not self._best_feasible)
+            or (feasible == self._best_feasible and self.metric.better(value, self.best[0]))
+        ):
             self.best = (value, algorithm)
+            self.best_number, self._best_feasible = number, feasible
             self.clock.best_fit_time = fit_time
             self.best_models = (
                 (outcome.fold_model, outcome.oof) if outcome is not None else (None, None)
