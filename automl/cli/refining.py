@@ -63,6 +63,11 @@ def read_run(args: argparse.Namespace) -> dict[str, Any]:
             f"--refine {run}: no {path.name} there; give the --out folder of an 'automl fit'."
         )
     summary = json.loads(path.read_text())
+    if summary.get("task") == "clustering":
+        raise UsageError(
+            f"--refine {run}: refinement is for supervised searches; for clustering, fit again "
+            "with a narrower space file (--spaces)."
+        )
     if "settings" not in summary or "study" not in summary:
         raise UsageError(
             f"--refine {run}: {path} was written by an older automl without the search's "
