@@ -71,7 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--metric",
         help="metric to optimise (default: roc_auc for binary, "
-        "log_loss for multiclass, rmse for regression)",
+        "log_loss for multiclass, rmse for regression, dbcv for clustering)",
     )
     parser.add_argument(
         "--objectives",
