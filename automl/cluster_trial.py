@@ -136,14 +136,15 @@ def null_reference(
     mean, std = float(np.mean(null)), float(np.std(null))
     gap = (observed - mean) if greater else (mean - observed)
     structure = bool(gap > 2 * std and gap > 0)
-    verdict = (
-        f"clear structure: {metric} {observed:.4g} on the data against {mean:.4g} ± {std:.2g} "
-        "on uniform data in the same box"
-        if structure
-        else f"no clear structure: {metric} {observed:.4g} on the data is within two standard "
-        f"deviations of uniform data in the same box ({mean:.4g} ± {std:.2g}); the clusters "
-        "may be the algorithm's, not the data's"
-    )
+    null_text = f"uniform data in the same box ({mean:.4g} ± {std:.2g})"
+    if structure:
+        verdict = f"clear structure: {metric} {observed:.4g} on the data against {null_text}"
+    else:
+        how = "no better than" if gap <= 0 else "within two standard deviations of"
+        verdict = (
+            f"no clear structure: {metric} {observed:.4g} on the data is {how} {null_text}; "
+            "the clusters may be the algorithm's, not the data's"
+        )
     return {
         "metric": metric,
         "observed": observed,
