@@ -82,6 +82,12 @@ def test_degenerate_clusterings_score_worst_and_never_crash():
         scores = score_labels(reference, labels, np.arange(50))
         assert scores["dbcv"] == WORST["dbcv"] and scores["silhouette"] == WORST["silhouette"]
         assert stability(labels, []) == WORST["stability"]
+    # a cluster the score's sample holds only two rows of still gives a finite DBCV
+    labels = np.r_[np.zeros(25, dtype=int), np.ones(25, dtype=int), np.full(50, 2)]
+    reference = np.random.default_rng(1).normal(size=(100, 3)) + labels[:, None] * 4.0
+    sample = np.r_[np.arange(20), 25, 26, np.arange(50, 100)]
+    scores = score_labels(reference, labels, sample)
+    assert np.isfinite(scores["dbcv"]) and -1.0 <= scores["dbcv"] <= 1.0
 
 
 def test_bad_input_gets_a_clear_error():
