@@ -156,6 +156,7 @@ class AutoMLClusterer(ClusterMixin, AutoMLBase):
             metric.name,
             metric.greater_is_better,
             search_seeds(self.random_state).estimator,
+            deadline=None if self.time_budget is None else started + self.time_budget,
         )
         self.external_scores_ = None if truth is None else _external_scores(self.labels_, truth)
         self.fit_time_ = time.monotonic() - started
