@@ -300,7 +300,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             model = _refine(frame, args, settings, run_summary)
     X = frame.drop(columns=[args.target])
-    written = _write_outputs(model, X, frame[args.target], args, storage, started)
+    kept = search_settings(model, args, storage) if run_summary is None else run_summary["settings"]
+    written = _write_outputs(model, X, frame[args.target], args, storage, started, kept)
     _print_summary(model)
     print("Wrote " + ", ".join(str(p) for p in written) + ".")
     if getattr(model, "interrupted_", False):
@@ -378,7 +379,7 @@ def _cluster(frame, args: argparse.Namespace, started: float) -> int:
             evaluate_with=truth,
             **_search_settings(args, storage),
         )
-    written = _write_outputs(model, frame, None, args, storage, started)
+    written = _write_outputs(model, frame, None, args, storage, started, None)
     # the cluster of every input row, in input order (-1: noise)
     pd.DataFrame({"cluster": model.labels_}).to_csv(args.out / "clusters.csv", index=False)
     written.append(args.out / "clusters.csv")
@@ -422,7 +423,11 @@ def _output_seconds(frame) -> float:
     return expected_write_seconds(frame.size) + EXPECTED_SAVE_SECONDS
 
 
-def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path]:
+def _write_outputs(
+    model, X, y, args, storage: str, started: float, settings: dict[str, Any] | None
+) -> list[Path]:
+    """The model file, leaderboard, summary (``settings``: what ``--refine`` reruns the
+    search with; None for a clustering) and report, into ``args.out``."""
     out = args.out
     paths = [save_model(model, X, out / "model.automl")]
     board = model.leaderboard_.copy()
@@ -458,11 +463,7 @@ def _write_outputs(model, X, y, args, storage: str, started: float) -> list[Path
         "time_budget": args.time_budget,
         "storage": storage,
         "study": model.study_.study_name,
-        "settings": None
-        if args.task == "clustering"
-        else search_settings(model, args, storage)
-        if not args.refine
-        else json.loads((out / "summary.json").read_text())["settings"],
+        "settings": settings,
         "clusters": getattr(model, "n_clusters_", None),
         "null_reference": getattr(model, "null_reference_", None),
         "external_scores": getattr(model, "external_scores_", None),
